@@ -1,0 +1,428 @@
+"""`make bench`: pgwsgi over HTTP (gunicorn + wrk) next to pgbench running the same SQL transaction.
+
+    python -m bench.run [--devdb .devdb] [--workers 2] [--connections 8] [--duration 10]
+
+For each scenario the URL is checked to answer 200 with exactly one row, then
+measured with wrk; the transaction pgwsgi runs for it is rebuilt through
+pgwsgi's own pipeline, checked to return that row, and measured with pgbench
+using the same number of clients and the same duration. The table on stdout
+and bench/results/<timestamp>.json hold the results. The exit status is 1 if
+any measurement saw an error, 2 if the set-up or a check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import psycopg
+
+from bench import cpu, database, httpload, pgbench, statements
+from bench.measurement import Measurement
+from pgwsgi import devdb
+from pgwsgi.auth import mint_token
+from pgwsgi.catalog.load import load_snapshot
+from pgwsgi.config import Config, load_config
+from pgwsgi.config_db import with_db_settings
+from pgwsgi.db.pool import connect_kwargs
+from pgwsgi.version import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF = ROOT / "deploy" / "demo" / "pgwsgi.conf"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One URL, and the JWT claims of its caller (None: anonymous)."""
+
+    name: str
+    path: str
+    query: str
+    claims: dict[str, Any] | None
+    about: str
+
+
+SCENARIOS = (
+    Scenario("anon-pk", "/notes", "id=eq.3", None, "anonymous GET of one public note by primary key (RLS: is_public)"),
+    Scenario(
+        "jwt-pk",
+        "/notes",
+        "id=eq.1",
+        {"role": "web_user", "sub": "alice"},
+        "alice's JWT, GET of her private note by primary key (RLS: is_public or owner = sub)",
+    ),
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command line; the defaults keep `make bench` around a minute."""
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--devdb", type=Path, default=ROOT / ".devdb", help="private PostgreSQL folder (default .devdb)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    p.add_argument("--connections", type=int, default=8, help="wrk connections = pgbench clients (default 8)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads = pgbench -j (default 2)")
+    p.add_argument("--duration", type=float, default=10, help="seconds per measurement (default 10)")
+    p.add_argument("--warmup", type=float, default=2, help="seconds of HTTP load before each measurement (default 2)")
+    p.add_argument("--rows", type=int, default=100_000, help="extra notes in the table (default 100000)")
+    p.add_argument(
+        "--scenario", action="append", choices=[s.name for s in SCENARIOS], help="run only this scenario (repeatable)"
+    )
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure gunicorn serving a constant response (bench/floor.py): the HTTP-only floor",
+    )
+    p.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON results go")
+    args = p.parse_args(argv)
+    for name in ("workers", "connections", "threads"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be at least 1")
+    if args.duration < 1:
+        p.error("--duration must be at least 1 second")
+    return args
+
+
+def _raise_exit(signum: int, _frame: FrameType | None) -> None:
+    # SIGTERM/SIGHUP unwind through the finally blocks like Ctrl-C does, so gunicorn is always stopped.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; 0 when every measurement was error-free."""
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGHUP, _raise_exit)
+    wrk = httpload.ensure_wrk()
+    pgbench_bin = devdb.bin_dir() / "pgbench"
+    if not pgbench_bin.exists():
+        raise SystemExit(f"pgbench not found at {pgbench_bin}")
+    scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
+    started = time.time()
+
+    print(f"Preparing database {database.DBNAME} ({args.rows} extra notes) ...", flush=True)
+    admin_dsn, auth_dsn = database.prepare(args.devdb, args.rows)
+    # Exactly what the workers get: the demo file plus these PGRST_* variables.
+    app_env = {"PGRST_CONFIG": str(CONF), "PGRST_DB_URI": auth_dsn, "PGRST_LOG_LEVEL": "error", "PGRST_DB_POOL": "1"}
+    config = with_db_settings(load_config(str(CONF), env=app_env))
+    # Tokens are signed with the file's secret alone, as `pgwsgi token` would.
+    signing_config = load_config(str(CONF), env={})
+    with psycopg.connect(auth_dsn, **connect_kwargs(config)) as conn:
+        snapshot = load_snapshot(conn, config.db_schemas, config.db_extra_search_path)
+
+    results: list[Measurement] = []
+    scripts: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="pgwsgi-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        port = httpload.free_port()
+        log_path = tmp / "gunicorn.log"
+        print(f"Starting gunicorn: {args.workers} sync worker(s), db-pool 1, on 127.0.0.1:{port} ...", flush=True)
+        try:
+            with (
+                httpload.gunicorn(httpload.clean_env(app_env), args.workers, port, log_path) as server,
+                psycopg.connect(auth_dsn, **connect_kwargs(config)) as conn,
+            ):
+                parties = {
+                    "gunicorn": lambda: cpu.tree_times(server.pid),
+                    "postgres": lambda: cpu.tree_times(cpu.postmaster_pid(args.devdb)),
+                    "load_generator": cpu.children_times,
+                }
+                for sc in scenarios:
+                    results += _run_scenario(
+                        sc,
+                        args,
+                        conn,
+                        config,
+                        signing_config,
+                        snapshot,
+                        port,
+                        wrk,
+                        pgbench_bin,
+                        auth_dsn,
+                        tmp,
+                        scripts,
+                        parties,
+                    )
+            if args.floor:
+                results.append(
+                    _run_floor(
+                        args,
+                        wrk,
+                        tmp,
+                        parties_of=lambda pid: {
+                            "gunicorn": lambda: cpu.tree_times(pid),
+                            "load_generator": cpu.children_times,
+                        },
+                    )
+                )
+        except RuntimeError as exc:
+            print(f"\nmake bench: {exc}", file=sys.stderr)
+            if log_path.exists() and log_path.stat().st_size:
+                print(f"--- gunicorn log ---\n{httpload.tail(log_path)}", file=sys.stderr)
+            return 2
+
+    print()
+    print(format_table(results))
+    path = write_results(args, started, admin_dsn, results, scripts, wrk, pgbench_bin)
+    print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    bad = [f"{m.scenario}/{m.tool}" for m in results if m.errors]
+    if bad:
+        print(f"Errors in: {', '.join(bad)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_scenario(
+    sc: Scenario,
+    args: argparse.Namespace,
+    conn: psycopg.Connection[Any],
+    config: Config,
+    signing_config: Config,
+    snapshot: Any,
+    port: int,
+    wrk: str,
+    pgbench_bin: Path,
+    auth_dsn: str,
+    tmp: Path,
+    scripts: dict[str, dict[str, Any]],
+    parties: dict[str, Callable[[], cpu.CpuTimes]],
+) -> list[Measurement]:
+    """Check, then measure one scenario with wrk and with pgbench."""
+    authorization = f"Bearer {mint_token(signing_config, sc.claims)}" if sc.claims else None
+    url = f"http://127.0.0.1:{port}{sc.path}?{sc.query}"
+    # The headers wrk sends: Host, plus Authorization from report.lua. They end up
+    # in the request.headers GUC, so they belong to the measured SQL too.
+    headers = [("Host", f"127.0.0.1:{port}")]
+    if authorization:
+        headers.append(("Authorization", authorization))
+    tx = statements.build_transaction(conn, config, snapshot, sc.path, sc.query, headers)
+    statements.verify(conn, tx)
+    httpload.verify(url, authorization)
+    script = tmp / f"{sc.name}.sql"
+    script.write_text(tx.script)
+    pgbench.dry_run(pgbench_bin, auth_dsn, script, tx.variables)
+    scripts[sc.name] = {
+        "url": f"{sc.path}?{sc.query}",
+        "about": sc.about,
+        "claims": sc.claims,
+        "pgbench_script": tx.script,
+        "pgbench_variables": _redact(tx.variables, authorization),
+    }
+
+    print(f"[{sc.name}] {sc.about}", flush=True)
+    if args.warmup > 0:
+        # Builds the app in every worker and fills psycopg's prepared statements and the JWT cache.
+        httpload.run_wrk(
+            wrk,
+            url,
+            authorization,
+            scenario=sc.name,
+            connections=args.connections,
+            threads=args.threads,
+            duration=args.warmup,
+        )
+    http = _with_cpu(
+        parties,
+        lambda: httpload.run_wrk(
+            wrk,
+            url,
+            authorization,
+            scenario=sc.name,
+            connections=args.connections,
+            threads=args.threads,
+            duration=args.duration,
+        ),
+    )
+    print(f"  pgwsgi  {http.rps:9.1f} req/s", flush=True)
+    sqlonly = _with_cpu(
+        parties,
+        lambda: pgbench.run_pgbench(
+            pgbench_bin,
+            auth_dsn,
+            script,
+            tx.variables,
+            scenario=sc.name,
+            clients=args.connections,
+            threads=args.threads,
+            duration=args.duration,
+            log_dir=tmp / f"{sc.name}-logs",
+        ),
+    )
+    print(f"  pgbench {sqlonly.rps:9.1f} tx/s", flush=True)
+    return [http, sqlonly]
+
+
+def _run_floor(
+    args: argparse.Namespace, wrk: str, tmp: Path, parties_of: Callable[[int], dict[str, Callable[[], cpu.CpuTimes]]]
+) -> Measurement:
+    """gunicorn with the same settings serving bench.floor:app, loaded by wrk like the scenarios."""
+    port = httpload.free_port()
+    log_path = tmp / "gunicorn-floor.log"
+    print("[floor] gunicorn serving a constant response (no pgwsgi, no database)", flush=True)
+    with httpload.gunicorn(httpload.clean_env({}), args.workers, port, log_path, app="bench.floor:app") as server:
+        url = f"http://127.0.0.1:{port}/notes?id=eq.3"
+        httpload.verify(url, None)
+        if args.warmup > 0:
+            httpload.run_wrk(
+                wrk,
+                url,
+                None,
+                scenario="floor",
+                connections=args.connections,
+                threads=args.threads,
+                duration=args.warmup,
+                tool="gunicorn",
+            )
+        m = _with_cpu(
+            parties_of(server.pid),
+            lambda: httpload.run_wrk(
+                wrk,
+                url,
+                None,
+                scenario="floor",
+                connections=args.connections,
+                threads=args.threads,
+                duration=args.duration,
+                tool="gunicorn",
+            ),
+        )
+    print(f"  gunicorn {m.rps:8.1f} req/s", flush=True)
+    return m
+
+
+def _with_cpu(parties: dict[str, Callable[[], cpu.CpuTimes]], measure: Callable[[], Measurement]) -> Measurement:
+    """Run MEASURE and attach the CPU each party used meanwhile, in total and per request.
+
+    With every process on the same few cores, CPU per request is what bounds
+    throughput: it shows where the time goes (see docs/performance.md).
+    """
+    before = {name: read() for name, read in parties.items()}
+    busy0, total0 = cpu.machine_times()
+    m = measure()
+    busy1, total1 = cpu.machine_times()
+    used = {name: read() - before[name] for name, read in parties.items()}
+    per = max(m.requests, 1)
+    m.detail["cpu"] = {
+        "machine_busy_pct": round(100 * (busy1 - busy0) / (total1 - total0), 1) if total1 > total0 else None,
+        **{
+            name: {
+                "user_s": round(t.user, 2),
+                "system_s": round(t.system, 2),
+                "us_per_request": round(1e6 * t.total / per, 1),
+            }
+            for name, t in used.items()
+        },
+    }
+    return m
+
+
+def _redact(variables: dict[str, str], authorization: str | None) -> dict[str, str]:
+    # The results file is not a place for tokens, even demo ones.
+    if not authorization:
+        return dict(variables)
+    token = authorization.split(" ", 1)[1]
+    return {k: v.replace(token, "<jwt>") for k, v in variables.items()}
+
+
+def format_table(results: Sequence[Measurement]) -> str:
+    """The results as a fixed-width table, with pgwsgi's throughput as a fraction of pgbench's."""
+    base = {m.scenario: m.rps for m in results if m.tool == "pgbench"}
+    head = f"{'scenario':<10} {'tool':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'pgwsgi/pgbench':>15}"
+    lines = [head, "-" * len(head)]
+    for m in results:
+        ratio = f"{m.rps / base[m.scenario]:.2f}" if m.tool == "pgwsgi" and base.get(m.scenario) else ""
+        lines.append(
+            f"{m.scenario:<10} {m.tool:<8} {m.rps:>9.1f} {_num(m.p50_ms):>8} {_num(m.p99_ms):>8} "
+            f"{m.errors:>6} {ratio:>15}"
+        )
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def write_results(
+    args: argparse.Namespace,
+    started: float,
+    admin_dsn: str,
+    results: Sequence[Measurement],
+    scripts: dict[str, Any],
+    wrk: str,
+    pgbench_bin: Path,
+) -> Path:
+    """bench/results/<UTC timestamp>.json: settings, machine, scripts and measurements."""
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
+    data = {
+        "started_at": stamp,
+        "settings": {
+            "workers": args.workers,
+            "db_pool": 1,
+            "connections": args.connections,
+            "threads": args.threads,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "extra_rows": args.rows,
+        },
+        "machine": machine(admin_dsn, wrk, pgbench_bin),
+        "scenarios": scripts,
+        "results": [m.as_dict() for m in results],
+    }
+    path = args.results_dir / f"{stamp}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def machine(admin_dsn: str, wrk: str, pgbench_bin: Path) -> dict[str, Any]:
+    """What the figures depend on: CPU, software versions."""
+    cpu = ""
+    try:
+        cpu = next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")
+            ),
+            "",
+        )
+    except OSError:
+        pass
+
+    def version(cmd: list[str]) -> str:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        return (done.stdout or done.stderr).splitlines()[0].strip() if (done.stdout or done.stderr) else "?"
+
+    import gunicorn
+
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "pgwsgi": __version__,
+        "gunicorn": gunicorn.__version__,
+        "psycopg": psycopg.__version__,
+        "postgresql": database.server_version(admin_dsn),
+        "wrk": version([wrk, "--version"]) if shutil.which(wrk) else "?",
+        "pgbench": version([str(pgbench_bin), "--version"]),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

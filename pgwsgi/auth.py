@@ -1,0 +1,392 @@
+"""JWT authentication: from an `Authorization` header to the role a request runs as (inventory §2.1).
+
+`Authenticator(config).authenticate(header)` returns an `Identity` or raises the
+`ApiError` PostgREST would answer (PGRST300/301/302/303). Signatures are checked
+with python-jose key objects only; every claim check is done here so the
+messages are PostgREST's, not the library's. `mint_token` signs test and CLI
+tokens with the configured key (PostgREST itself never signs: A-NO-ISSUE).
+
+Never log a token, a claim value or key material from this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jose import jwk as jose_jwk
+from jose import jws as jose_jws
+
+from pgwsgi.claimpath import RolePath, compile_role_path
+from pgwsgi.config import Config
+from pgwsgi.errors import ApiError, anonymous_disabled, bearer_error
+
+log = logging.getLogger("pgwsgi.auth")
+
+CLOCK_SKEW = 30  # seconds allowed on exp/nbf/iat (V-JWT-SKEW)
+
+_HMAC_ALGS = ("HS256", "HS384", "HS512")
+_RSA_ALGS = ("RS256", "RS384", "RS512")
+_EC_ALG_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
+# Every JWS alg PostgREST's JOSE library can parse from a header; anything else is
+# a malformed header there ("JWT cryptographic operation failed"), not a bad alg.
+_KNOWN_ALGS = frozenset((*_HMAC_ALGS, *_RSA_ALGS, *_EC_ALG_BY_CURVE.values(), "EdDSA"))
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_BEARER_SPACE = " \t\n\v\f\r\xa0"
+_INT64 = 2 ** 63
+_NOTHING: Any = object()
+
+# Messages and library details exactly as PostgREST renders them.
+_EMPTY = "Empty JWT is sent in Authorization header"
+_BAD_CRYPTO = "JWT cryptographic operation failed"
+_BAD_ALG = "Wrong or unsupported encoding algorithm"
+_KEY_ERROR = "No suitable key or wrong key type"
+_NO_SUITABLE_KEY = "No suitable key was found to decode the JWT"
+_NO_KEY_DECODED = "None of the keys was able to decode the JWT"
+_UNSECURED = "JWT is unsecured but expected 'alg' was not 'none'"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a request runs as."""
+
+    role: str                 # resolved role to SET
+    claims: dict[str, Any]    # decoded JWT claims ({} without token)
+    is_anonymous: bool        # role is db-anon-role (PostgREST's 401-vs-403 rule for SQLSTATE 42501)
+
+
+@dataclass
+class CacheStats:
+    """JWT cache counters, for /metrics."""
+
+    requests: int = 0
+    hits: int = 0
+    evictions: int = 0
+
+
+class _Key:
+    """One verification (and maybe signing) key, with the token algs it may check."""
+
+    def __init__(self, kid: str | None, algs: tuple[str, ...], public: dict[str, Any],
+                 private: dict[str, Any] | None) -> None:
+        self.kid = kid
+        self.algs = algs
+        # One python-jose key object per alg, built from key material of the
+        # matching type only: an HS* token can never reach an RSA/EC key here.
+        self.verifiers = {alg: jose_jwk.construct(public, alg) for alg in algs}
+        self.private = private
+
+    def verify(self, alg: str, signing_input: bytes, signature: bytes) -> bool:
+        try:
+            return bool(self.verifiers[alg].verify(signing_input, signature))
+        except Exception:  # a malformed signature is just a failed verification
+            return False
+
+
+class Authenticator:
+    """Resolves the role and claims of each request; one instance per loaded configuration.
+
+    Built again on every config reload, which also resets the JWT cache when the
+    secret changes (A-CACHE).
+    """
+
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.time) -> None:
+        """Parse the keys and the role path once; ValueError when either is unusable."""
+        self._anon = config.db_anon_role
+        self._aud = config.jwt_aud
+        self._clock = clock
+        self._keys = _load_keys(config)
+        self.role_path: RolePath = compile_role_path(config.jwt_role_claim_key)
+        if self.role_path.deprecated:
+            log.warning(
+                "The config `jwt-role-claim-key=%s` is using the deprecated JSPath syntax. Update it to the new "
+                "JSONPath syntax as support for JSPath will be removed in a future release. See the migration "
+                "guide on how to update: https://github.com/PostgREST/postgrest/blob/main/CHANGELOG.md"
+                "#migration-to-v16", self.role_path.canonical)
+        self._max_entries = config.jwt_cache_max_entries
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.stats = CacheStats()
+
+    def authenticate(self, authorization: str | None) -> Identity:
+        """The identity for an `Authorization` header value (None when absent); raises ApiError."""
+        token = _bearer_token(authorization)
+        if token is None:
+            claims: dict[str, Any] = {}
+        elif self._keys is None:
+            raise ApiError(500, "PGRST300", "Server lacks JWT secret")
+        else:
+            claims = self._cached_decode(token)
+        _validate_claims(claims, self._aud, int(self._clock()))
+        found = self.role_path.first(claims, _NOTHING)
+        if found is _NOTHING:
+            if self._anon is None:
+                raise anonymous_disabled()
+            role = self._anon
+        elif isinstance(found, str):
+            role = found
+        else:
+            # aeson encodes objects with sorted keys and without spaces.
+            role = json.dumps(found, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        # A shallow copy: callers add "role" to it without touching the cached dict.
+        return Identity(role, dict(claims), role == self._anon)
+
+    def _cached_decode(self, token: str) -> dict[str, Any]:
+        if self._max_entries <= 0:
+            return self._decode(token)
+        with self._lock:
+            self.stats.requests += 1
+            claims = self._cache.get(token)
+            if claims is not None:
+                self.stats.hits += 1
+                self._cache.move_to_end(token)
+                return claims
+        claims = self._decode(token)  # raises, so errors are never cached
+        with self._lock:
+            self._cache[token] = claims
+            while len(self._cache) > self._max_entries:
+                self._cache.popitem(last=False)
+                self.stats.evictions += 1
+        return claims
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        """Verify the signature and parse the claims object (PGRST301/PGRST303)."""
+        if token == "":
+            raise bearer_error("PGRST301", _EMPTY)
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise bearer_error("PGRST301", f"Expected 3 parts in JWT; got {len(parts)}")
+        header = _json_object(_b64decode(parts[0]))
+        if header is None:
+            raise bearer_error("PGRST301", _BAD_CRYPTO)
+        alg = header.get("alg")
+        payload = _b64decode(parts[1])
+        if payload is None:
+            raise bearer_error("PGRST301", _BAD_CRYPTO)
+        if alg == "none":  # never accepted, whatever the keys (the classic alg=none attack)
+            raise bearer_error("PGRST301", _BAD_ALG, _UNSECURED)
+        kid = header.get("kid")
+        signature = _b64decode(parts[2])
+        if (not isinstance(alg, str) or alg not in _KNOWN_ALGS or "enc" in header or signature is None
+                or (kid is not None and not isinstance(kid, str))):
+            raise bearer_error("PGRST301", _BAD_CRYPTO)
+        if alg == "EdDSA":
+            # python-jose has no EdDSA (Ed25519/Ed448), so pgwsgi rejects it outright
+            # rather than failing later with a misleading key error.
+            raise bearer_error("PGRST301", _BAD_ALG, "EdDSA is not supported by pgwsgi")
+        keys = [k for k in self._keys or () if alg in k.algs and (kid is None or k.kid == kid)]
+        if not keys:
+            raise bearer_error("PGRST301", _KEY_ERROR, _NO_SUITABLE_KEY)
+        signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
+        if not any(k.verify(alg, signing_input, signature) for k in keys):
+            raise bearer_error("PGRST301", _KEY_ERROR, _NO_KEY_DECODED)
+        claims = _json_object(payload)
+        if claims is None:
+            raise bearer_error("PGRST303", "Parsing claims failed")
+        return claims
+
+
+def _bearer_token(authorization: str | None) -> str | None:
+    """The token of a `Bearer` header (possibly ""), or None for no/another scheme."""
+    if authorization is None:
+        return None
+    i = 0
+    while i < len(authorization) and authorization[i] not in _BEARER_SPACE:
+        i += 1
+    if authorization[:i].lower() != "bearer":
+        return None
+    return authorization[i:].lstrip(_BEARER_SPACE)
+
+
+def _b64decode(part: str) -> bytes | None:
+    """Strict unpadded base64url, as the JOSE library PostgREST uses requires."""
+    if len(part) % 4 == 1 or not _B64URL.fullmatch(part):
+        return None
+    try:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object(data: bytes | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _claim_int(value: int | float) -> int:
+    """A time claim as PostgREST reads it (`Scientific.toBoundedInteger`, else 0).
+
+    AMB-EXP-FRACTION: PostgREST turns a non-integral or out-of-Int64 number into 0,
+    so a fractional `exp` is always expired while a fractional `nbf`/`iat` always
+    passes. Mimicked on purpose: the same token must be accepted or refused by both
+    servers.
+    """
+    if isinstance(value, float):
+        if not value.is_integer():
+            return 0
+        value = int(value)
+    return value if -_INT64 <= value < _INT64 else 0
+
+
+def _validate_claims(claims: dict[str, Any], aud: str | None, now: int) -> None:
+    """exp, nbf, iat, aud in PostgREST's order; the first failure wins (PGRST303)."""
+    checks = (
+        ("exp", lambda t: now - CLOCK_SKEW > t, "JWT expired"),
+        ("nbf", lambda t: now + CLOCK_SKEW < t, "JWT not yet valid"),
+        ("iat", lambda t: now + CLOCK_SKEW < t, "JWT issued at future"),
+    )
+    for name, invalid, message in checks:
+        value = claims.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bearer_error("PGRST303", f"The JWT '{name}' claim must be a number")
+        if invalid(_claim_int(value)):
+            raise bearer_error("PGRST303", message)
+    value = claims.get("aud")
+    if value is None:
+        return
+    if isinstance(value, str):
+        auds = [value]
+    elif isinstance(value, list) and all(isinstance(a, str) for a in value):
+        auds = value
+    else:
+        raise bearer_error("PGRST303", "The JWT 'aud' claim must be a string or an array of strings")
+    if aud is not None and auds and aud not in auds:
+        raise bearer_error("PGRST303", "JWT not in audience")
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+def _secret_bytes(config: Config) -> bytes | None:
+    """jwt-secret as key material: base64-decoded first when jwt-secret-is-base64."""
+    if not config.jwt_secret:
+        return None
+    if not config.jwt_secret_is_base64:
+        return config.jwt_secret.encode("utf-8")
+    text = config.jwt_secret.replace("-", "+").replace("_", "/").replace(".", "=").strip()
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("jwt-secret-is-base64 is set but jwt-secret is not valid base64") from None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _load_keys(config: Config) -> list[_Key] | None:
+    """The keys from jwt-secret (A-SECRET): a JWKS, a single JWK, or a raw HS256 secret."""
+    raw = _secret_bytes(config)
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        doc = None
+    # PostgREST falls back to using JSON it cannot read as a JWK as a raw secret;
+    # pgwsgi refuses to start instead, since that is never what the operator meant.
+    if isinstance(doc, dict) and "keys" in doc:
+        if not isinstance(doc["keys"], list):
+            raise ValueError('jwt-secret: a JWK set needs a "keys" array')
+        entries = doc["keys"]
+    elif isinstance(doc, dict) and "kty" in doc:
+        entries = [doc]
+    else:
+        if len(raw) < 32:
+            raise ValueError("The JWT secret must be at least 32 characters long.")
+        # A raw secret verifies HS256 only, exactly like PostgREST.
+        return [_Key(None, ("HS256",), {"kty": "oct", "k": _b64url(raw)}, {"kty": "oct", "k": _b64url(raw)})]
+    keys = [key for n, entry in enumerate(entries) if (key := _load_jwk(entry, n)) is not None]
+    if not keys:
+        raise ValueError("jwt-secret: no usable key in the JWK(S); pgwsgi verifies with oct (HS256/384/512), "
+                         "RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) keys")
+    return keys
+
+
+def _load_jwk(entry: Any, n: int) -> _Key | None:
+    """One JWK, or None for a key that can never verify (skipped, as PostgREST does)."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"jwt-secret: JWK #{n} is not a JSON object")
+    kty, alg, kid = entry.get("kty"), entry.get("alg"), entry.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise ValueError(f"jwt-secret: JWK #{n} has a non-string kid")
+    where = f"JWK #{n}" + (f" (kid {kid})" if kid else "")
+    if entry.get("use") == "enc":
+        log.warning("jwt-secret: ignoring %s: use is \"enc\", not \"sig\"", where)
+        return None
+    if kty == "oct":
+        k = entry.get("k")
+        material = _b64decode(k.rstrip("=")) if isinstance(k, str) else None
+        if not material:
+            raise ValueError(f'jwt-secret: {where}: an oct key needs "k" in base64url')
+        public = private = {"kty": "oct", "k": _b64url(material)}
+        algs: tuple[str, ...] = _HMAC_ALGS
+    elif kty == "RSA":
+        if not (isinstance(entry.get("n"), str) and isinstance(entry.get("e"), str)):
+            raise ValueError(f'jwt-secret: {where}: an RSA key needs "n" and "e"')
+        public = {"kty": "RSA", "n": entry["n"], "e": entry["e"]}
+        private = entry if "d" in entry else None
+        algs = _RSA_ALGS
+    elif kty == "EC":
+        crv = entry.get("crv")
+        curve_alg = _EC_ALG_BY_CURVE.get(crv) if isinstance(crv, str) else None
+        if curve_alg is None:
+            raise ValueError(f'jwt-secret: {where}: "crv" must be P-256, P-384 or P-521')
+        if not (isinstance(entry.get("x"), str) and isinstance(entry.get("y"), str)):
+            raise ValueError(f'jwt-secret: {where}: an EC key needs "x" and "y"')
+        public = {"kty": "EC", "crv": entry["crv"], "x": entry["x"], "y": entry["y"]}
+        private = entry if "d" in entry else None
+        algs = (curve_alg,)
+    else:
+        log.warning("jwt-secret: ignoring %s: key type %r is not supported (no EdDSA/OKP)", where, kty)
+        return None
+    if alg is not None:
+        if alg not in algs:
+            log.warning("jwt-secret: ignoring %s: alg %r does not fit its key type", where, alg)
+            return None
+        algs = (alg,)
+    try:
+        key = _Key(kid, algs, public, private)
+        if private is not None:
+            jose_jwk.construct(private, algs[0])
+    except Exception as exc:
+        raise ValueError(f"jwt-secret: {where}: invalid {kty} key: {exc}") from None
+    return key
+
+
+def mint_token(config: Config, claims: dict[str, Any]) -> str:
+    """Sign `claims` with the configured jwt-secret (tests and the CLI; PostgREST never signs).
+
+    A raw secret signs HS256; a JWK/JWKS uses its first oct or private RSA/EC key,
+    with that key's `alg` (else HS256, RS256, or ES256/384/512 by curve) and `kid`.
+    """
+    keys = _load_keys(config)
+    if keys is None:
+        raise ValueError("No jwt-secret configured")
+    if not isinstance(claims, dict):
+        raise ValueError("JWT claims must be a JSON object")
+    signer = next((k for k in keys if k.private is not None), None)
+    if signer is None:
+        raise ValueError("jwt-secret has no symmetric or private key to sign with")
+    alg = signer.algs[0]
+    headers = {"kid": signer.kid} if signer.kid else None
+    return jose_jws.sign(claims, jose_jwk.construct(signer.private, alg), headers=headers, algorithm=alg)

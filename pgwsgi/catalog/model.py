@@ -1,0 +1,122 @@
+"""The catalog snapshot: what the database exposes, frozen at load time.
+
+A request holds the snapshot it started with; a reload builds a new one and
+swaps it in whole, so nothing here is ever mutated after construction.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table or view."""
+
+    name: str
+    position: int
+    type: str  # format_type(), e.g. "character varying(20)"
+    type_schema: str
+    type_name: str  # pg_type.typname of the column type, e.g. "varchar"
+    base_type: str  # typname after unwrapping domains, e.g. "jsonb"
+    nullable: bool
+    default: str | None
+    is_array: bool = False
+
+    @property
+    def is_json(self) -> bool:
+        """True for json/jsonb (and domains over them)."""
+        return self.base_type in ("json", "jsonb")
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table, view, materialized view, foreign or partitioned table."""
+
+    schema: str
+    name: str
+    kind: str  # r, v, m, f, p
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    insertable: bool
+    updatable: bool
+    deletable: bool
+    description: str | None = None
+    by_name: Mapping[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", MappingProxyType({c.name: c for c in self.columns}))
+
+    def column(self, name: str) -> Column | None:
+        """The column called NAME, or None."""
+        return self.by_name.get(name)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key constraint between two relations."""
+
+    name: str
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+    ref_schema: str
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A function parameter."""
+
+    name: str
+    type: str
+    required: bool
+    variadic: bool = False
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function callable as /rpc/<name>."""
+
+    schema: str
+    name: str
+    parameters: tuple[Parameter, ...]
+    return_type_schema: str
+    return_type: str
+    returns_set: bool
+    returns_composite: bool
+    volatility: str  # i, s, v
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """Everything pgwsgi knows about the database, immutable."""
+
+    relations: Mapping[tuple[str, str], Relation]
+    foreign_keys: tuple[ForeignKey, ...]
+    functions: Mapping[tuple[str, str], tuple[Function, ...]]
+    # type names usable in casts: accepted spelling -> (schema, typname)
+    types: Mapping[str, tuple[str, str]]
+    pg_version: int
+    loaded_at: float
+
+    def relation(self, schema: str, name: str) -> Relation | None:
+        """The relation SCHEMA.NAME, or None."""
+        return self.relations.get((schema, name))
+
+    def suggest_relation(self, schema: str, name: str) -> str | None:
+        """The closest relation name in SCHEMA, as PostgREST's PGRST205 hint gives it."""
+        names = [n for (s, n) in self.relations if s == schema]
+        if len(names) >= 500:
+            return None
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        return close[0] if close else None
+
+    def relation_count(self) -> int:
+        """How many relations the snapshot holds."""
+        return len(self.relations)

@@ -1,0 +1,98 @@
+-- name: relations
+-- Tables, views, materialized views, foreign and partitioned tables of the exposed
+-- schemas (partitions themselves are never exposed). The bit mask of
+-- pg_relation_is_updatable is 8 = INSERT, 4 = UPDATE, 16 = DELETE.
+select n.nspname as schema,
+       c.relname as name,
+       c.relkind::text as kind,
+       obj_description(c.oid, 'pg_class') as description,
+       case when c.relkind in ('r', 'p') then 28
+            else pg_relation_is_updatable(c.oid::regclass, true) end as updatable_mask,
+       coalesce((select array_agg(a.attname order by array_position(con.conkey, a.attnum))
+                 from pg_constraint con
+                 join pg_attribute a on a.attrelid = con.conrelid and a.attnum = any(con.conkey)
+                 where con.conrelid = c.oid and con.contype = 'p'), '{}') as primary_key
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'v', 'm', 'f', 'p')
+  and not c.relispartition
+  and n.nspname = any(%(schemas)s)
+order by 1, 2;
+
+-- name: columns
+select n.nspname as schema,
+       c.relname as relation,
+       a.attname as name,
+       a.attnum as position,
+       format_type(a.atttypid, a.atttypmod) as type,
+       tn.nspname as type_schema,
+       t.typname as type_name,
+       coalesce(bt.typname, t.typname) as base_type,
+       not a.attnotnull as nullable,
+       pg_get_expr(d.adbin, d.adrelid) as "default",
+       t.typcategory = 'A' as is_array
+from pg_attribute a
+join pg_class c on c.oid = a.attrelid
+join pg_namespace n on n.oid = c.relnamespace
+join pg_type t on t.oid = a.atttypid
+join pg_namespace tn on tn.oid = t.typnamespace
+left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
+left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+where a.attnum > 0
+  and not a.attisdropped
+  and c.relkind in ('r', 'v', 'm', 'f', 'p')
+  and not c.relispartition
+  and n.nspname = any(%(schemas)s)
+order by 1, 2, a.attnum;
+
+-- name: foreign_keys
+select con.conname as name,
+       n1.nspname as schema, c1.relname as "table",
+       array(select a.attname from unnest(con.conkey) with ordinality k(num, ord)
+             join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num order by k.ord) as columns,
+       n2.nspname as ref_schema, c2.relname as ref_table,
+       array(select a.attname from unnest(con.confkey) with ordinality k(num, ord)
+             join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.num order by k.ord) as ref_columns
+from pg_constraint con
+join pg_class c1 on c1.oid = con.conrelid
+join pg_namespace n1 on n1.oid = c1.relnamespace
+join pg_class c2 on c2.oid = con.confrelid
+join pg_namespace n2 on n2.oid = c2.relnamespace
+where con.contype = 'f'
+  and (n1.nspname = any(%(schemas)s) or n2.nspname = any(%(schemas)s))
+order by 1;
+
+-- name: functions
+select n.nspname as schema,
+       p.proname as name,
+       coalesce(p.proargnames, '{}') as arg_names,
+       coalesce(p.proallargtypes::oid[], p.proargtypes::oid[]) as arg_types_oids,
+       array(select format_type(t, null) from unnest(coalesce(p.proallargtypes::oid[], p.proargtypes::oid[])) t)
+         as arg_types,
+       coalesce(p.proargmodes::text[], '{}') as arg_modes,
+       p.pronargs as n_in_args,
+       p.pronargdefaults as n_defaults,
+       rn.nspname as return_type_schema,
+       rt.typname as return_type,
+       p.proretset as returns_set,
+       (rt.typtype = 'c' or rt.oid = 'record'::regtype) as returns_composite,
+       p.provolatile::text as volatility,
+       obj_description(p.oid, 'pg_proc') as description
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+join pg_type rt on rt.oid = p.prorettype
+join pg_namespace rn on rn.oid = rt.typnamespace
+where p.prokind = 'f'
+  and n.nspname = any(%(schemas)s)
+  and rt.typname not in ('trigger', 'event_trigger')
+order by 1, 2;
+
+-- name: types
+-- Type names a `::cast` may name: built-in and those of the exposed and extra schemas.
+select n.nspname as schema, t.typname as name
+from pg_type t
+join pg_namespace n on n.oid = t.typnamespace
+where n.nspname = any(%(type_schemas)s)
+  and t.typtype in ('b', 'c', 'd', 'e', 'r', 'm')
+  and not (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind not in ('c')
+                                       and n.nspname = 'pg_catalog'));

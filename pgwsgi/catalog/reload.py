@@ -1,0 +1,110 @@
+"""Keep the snapshot current: LISTEN on db-channel and swap in a new snapshot on demand.
+
+Each gunicorn worker has one `CatalogHolder`. Readers call `current()` and keep
+the object they got for the whole request; a reload builds a complete new
+snapshot off to the side and replaces the reference in one assignment, so a
+request in flight never sees half a catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pgwsgi.catalog.load import load_snapshot
+from pgwsgi.catalog.model import CatalogSnapshot
+from pgwsgi.config import Config
+from pgwsgi.errors import no_schema_cache
+
+log = logging.getLogger("pgwsgi.catalog")
+
+# Reload requests arriving within this window are served by one reload.
+COALESCE_SECONDS = 0.1
+
+
+class CatalogHolder:
+    """The current snapshot of one worker, and the listener that refreshes it."""
+
+    def __init__(self, config: Config, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._config = config
+        self._connect = connect
+        self._snapshot: CatalogSnapshot | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._listener: threading.Thread | None = None
+        self.loads_ok = 0
+        self.loads_failed = 0
+        self.last_load_seconds = 0.0
+
+    def current(self) -> CatalogSnapshot:
+        """The snapshot to use for a request; PGRST002 if none has loaded yet."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            # A worker whose first load failed (database down at start) tries again here.
+            snapshot = self.reload()
+            if snapshot is None:
+                raise no_schema_cache()
+        return snapshot
+
+    def reload(self) -> CatalogSnapshot | None:
+        """Load a new snapshot and swap it in; keep the old one if loading fails."""
+        with self._lock:
+            started = time.monotonic()
+            try:
+                with self._connect() as conn:
+                    snapshot = load_snapshot(conn, self._config.db_schemas, self._config.db_extra_search_path)
+            except psycopg.Error as exc:
+                self.loads_failed += 1
+                log.error("Failed to load the schema cache: %s", str(exc).strip())
+                return self._snapshot
+            self.last_load_seconds = time.monotonic() - started
+            self.loads_ok += 1
+            self._snapshot = snapshot
+            return snapshot
+
+    def start_listener(self) -> None:
+        """Start the LISTEN thread, if db-channel-enabled."""
+        if not self._config.db_channel_enabled or self._listener is not None:
+            return
+        self._listener = threading.Thread(target=self._listen, name="pgwsgi-listener", daemon=True)
+        self._listener.start()
+
+    def stop(self) -> None:
+        """Ask the listener to finish (it notices within a second)."""
+        self._stop.set()
+
+    def _listen(self) -> None:
+        backoff = 1.0
+        channel = sql.Identifier(self._config.db_channel)
+        while not self._stop.is_set():
+            try:
+                with self._connect() as conn:
+                    conn.autocommit = True
+                    conn.execute(sql.SQL("LISTEN {}").format(channel))
+                    if backoff > 1.0:
+                        # Reconnected after a failure: the catalog may have changed meanwhile.
+                        self.reload()
+                    backoff = 1.0
+                    self._consume(conn)
+            except psycopg.Error as exc:
+                log.error("Listener connection failed, retrying in %.0f s: %s", backoff, str(exc).strip())
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 32.0)
+
+    def _consume(self, conn: psycopg.Connection[Any]) -> None:
+        while not self._stop.is_set():
+            pending = False
+            for note in conn.notifies(timeout=1.0, stop_after=1):
+                pending = pending or note.payload in ("", "reload schema")
+            if pending:
+                # Swallow the burst that usually follows a migration, then load once.
+                for note in conn.notifies(timeout=COALESCE_SECONDS):
+                    del note
+                log.info("Reloading the schema cache (NOTIFY %s)", self._config.db_channel)
+                self.reload()

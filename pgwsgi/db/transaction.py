@@ -1,0 +1,87 @@
+"""Run one request in one transaction: settings, pre-request, main statement, commit or rollback.
+
+This is the only module that executes request SQL. Any PostgreSQL error becomes
+the ApiError PostgREST would answer; the transaction is always closed before the
+connection goes back to the pool.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from pgwsgi.db.pool import Database
+from pgwsgi.errors import ApiError, client_error, from_pg_error
+
+log = logging.getLogger("pgwsgi.db")
+
+Statement = tuple[sql.Composable, list[Any]]
+
+_BEGIN = {
+    True: sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"),
+    False: sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"),
+}
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """The main statement's single row, by column name."""
+
+    row: dict[str, Any]
+
+
+def run(db: Database, *, read_only: bool, settings: Statement, pre_request: sql.Composable | None,
+        main: Statement, commit: bool, is_anonymous: bool,
+        check: Callable[[dict[str, Any]], None] | None = None) -> TxResult:
+    """Execute the request transaction and return the main statement's row.
+
+    CHECK may raise an ApiError after the main statement ran (e.g. a singular
+    response that is not one row); the transaction is then rolled back.
+    """
+    with db.connection() as conn:
+        try:
+            with conn.cursor() as cur:
+                cur.execute(_BEGIN[read_only], prepare=False)
+                cur.execute(*settings)
+                if pre_request is not None:
+                    cur.execute(pre_request)
+                cur.execute(*main)
+                names = [d.name for d in cur.description or ()]
+                values = cur.fetchone() or ()
+                row = dict(zip(names, values, strict=False))
+                if check is not None:
+                    check(row)
+                cur.execute(sql.SQL("COMMIT") if commit else sql.SQL("ROLLBACK"), prepare=False)
+            return TxResult(row)
+        except psycopg.OperationalError as exc:
+            _rollback(conn)
+            if conn.broken:
+                raise client_error(str(exc).strip())
+            raise _db_error(exc, is_anonymous)
+        except psycopg.Error as exc:
+            _rollback(conn)
+            raise _db_error(exc, is_anonymous)
+        except BaseException:
+            _rollback(conn)
+            raise
+
+
+def _db_error(exc: psycopg.Error, is_anonymous: bool) -> ApiError:
+    err = from_pg_error(exc.diag, exc.sqlstate, is_anonymous)
+    if err.status >= 500:
+        log.error("Database error %s: %s", err.code, err.message)
+    return err
+
+
+def _rollback(conn: psycopg.Connection[Any]) -> None:
+    if conn.broken or conn.closed:
+        return
+    try:
+        conn.execute("ROLLBACK", prepare=False)
+    except psycopg.Error:
+        log.warning("Rollback failed; the pool will discard the connection")

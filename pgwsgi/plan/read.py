@@ -1,0 +1,108 @@
+"""ApiRequest + CatalogSnapshot -> ReadPlan for GET/HEAD on tables and views."""
+
+from __future__ import annotations
+
+from pgwsgi.api.model import ApiRequest, Condition, Field, Filter, SelectField, SelectRelation
+from pgwsgi.catalog.model import CatalogSnapshot, Relation
+from pgwsgi.config import Config
+from pgwsgi.errors import ApiError, not_found_table
+from pgwsgi.plan.model import (
+    ColumnRef,
+    OutputColumn,
+    PlanCondition,
+    PlanFilter,
+    PlanLogic,
+    PlanOrder,
+    ReadPlan,
+    TypeName,
+)
+from pgwsgi.plan.negotiate import negotiate
+
+
+def find_relation(req: ApiRequest, snapshot: CatalogSnapshot) -> Relation:
+    """The relation the request names, or 404 PGRST205."""
+    rel = snapshot.relation(req.schema, req.name)
+    if rel is None:
+        raise not_found_table(req.schema, req.name, snapshot.suggest_relation(req.schema, req.name))
+    return rel
+
+
+def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> ReadPlan:
+    """Resolve a read: columns, filters, order, the page and the media type."""
+    rel = find_relation(req, snapshot)
+    q = req.query
+    for path, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets):
+        if path:
+            raise _not_embedded(path[0])
+    output = tuple(_output(item, rel, snapshot) for item in q.select)
+    where = tuple(_condition(c, rel) for c in (*q.root_filters(), *q.root_logic()))
+    order = tuple(PlanOrder(_ref(t.field, rel), t.direction, t.nulls) for t in q.root_order()
+                  if _no_related_order(t.relation))
+    media, content_type = negotiate(req.accept)
+    limit, offset = page(req, config)
+    return ReadPlan(rel, output, where, order, limit, offset, req.preferences.count, media, content_type)
+
+
+def page(req: ApiRequest, config: Config) -> tuple[int | None, int]:
+    """Intersect limit/offset with the Range header and cap at db-max-rows (Q-RANGE-COMBINE)."""
+    q = req.query
+    offset = (q.root_offset() or 0) + req.range_from
+    limits = [n for n in (q.root_limit(), config.db_max_rows) if n is not None]
+    if req.range_to is not None:
+        limits.append(req.range_to - req.range_from + 1)
+    return (min(limits) if limits else None), offset
+
+
+def _output(item: SelectField | SelectRelation, rel: Relation, snapshot: CatalogSnapshot) -> OutputColumn:
+    if isinstance(item, SelectRelation):
+        # Embedding arrives with the relationship work; until then no relationship is known.
+        raise ApiError(400, "PGRST200",
+                       f"Could not find a relationship between '{rel.name}' and '{item.name}' in the schema cache",
+                       f"Searched for a foreign key relationship between '{rel.name}' and '{item.name}' in the "
+                       f"schema '{rel.schema}', but no matches were found.")
+    if item.aggregate is not None:
+        raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
+    if item.field.name == "*":
+        return OutputColumn(None, "*")
+    ref = _ref(item.field, rel)
+    cast = _type(item.cast, snapshot) if item.cast else None
+    return OutputColumn(ref, item.alias or _default_key(item.field), cast)
+
+
+def _default_key(field: Field) -> str:
+    """Output key of a JSON path: its last key, or the column name (Q-SELECT-JSON)."""
+    for step in reversed(field.json_path):
+        if isinstance(step.key, str):
+            return step.key
+    return field.name
+
+
+def _type(name: str, snapshot: CatalogSnapshot) -> TypeName:
+    found = snapshot.types.get(name.strip().lower()) or snapshot.types.get(name.strip())
+    if found is None:
+        raise ApiError(400, "42704", f'type "{name}" does not exist')
+    return found
+
+
+def _ref(field: Field, rel: Relation) -> ColumnRef:
+    col = rel.column(field.name)
+    if col is None:
+        raise ApiError(400, "42703", f"column {rel.name}.{field.name} does not exist")
+    return ColumnRef(col, field.json_path)
+
+
+def _condition(cond: Condition, rel: Relation) -> PlanCondition:
+    if isinstance(cond, Filter):
+        return PlanFilter(_ref(cond.field, rel), cond.expr, cond.negated)
+    return PlanLogic(cond.operator, tuple(_condition(c, rel) for c in cond.children), cond.negated)
+
+
+def _no_related_order(relation: str | None) -> bool:
+    if relation is not None:
+        raise _not_embedded(relation)
+    return True
+
+
+def _not_embedded(name: str) -> ApiError:
+    return ApiError(400, "PGRST108", f"'{name}' is not an embedded resource in this request",
+                    hint=f"Verify that '{name}' is included in the 'select' query parameter.")

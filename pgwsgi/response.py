@@ -1,0 +1,167 @@
+"""Result + request -> werkzeug Response: status, PostgREST's headers, the body as PostgreSQL built it."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+from werkzeug.wrappers import Response
+
+from pgwsgi.api.model import ApiRequest
+from pgwsgi.catalog.model import Relation
+from pgwsgi.errors import JSON_CT, ApiError
+from pgwsgi.plan.model import ReadPlan
+
+VARY = "Accept, Prefer, Range"
+
+
+def content_range(lower: int, page_total: int, total: int | None) -> str:
+    """`first-last/total`, with `*` parts as PostgREST writes them (H-CONTENT-RANGE)."""
+    upper = lower + page_total - 1
+    total_str = "*" if total is None else str(total)
+    if (total is None or total != 0) and lower <= upper:
+        return f"{lower}-{upper}/{total_str}"
+    return f"*/{total_str}"
+
+
+def range_status(lower: int, page_total: int, total: int | None) -> int:
+    """200, 206 for a partial page, 416 past the end (H-GET-STATUS)."""
+    if total is None:
+        return 200
+    if lower > total:
+        return 416
+    if page_total < total:
+        return 206
+    return 200
+
+
+def check_singular(plan: ReadPlan) -> Any:
+    """A row check that rejects a singular response of other than one row (PGRST116)."""
+    def check(row: dict[str, Any]) -> None:
+        if plan.media in ("object", "object-stripped") and row["page_total"] != 1:
+            raise ApiError(406, "PGRST116", "Cannot coerce the result to a single JSON object",
+                           f"The result contains {row['page_total']} rows")
+    return check
+
+
+def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any]) -> Response:
+    """The response to GET/HEAD on a relation."""
+    total = row["total"]
+    page_total = row["page_total"]
+    status = range_status(plan.offset, page_total, total)
+    if status == 416:
+        raise ApiError(416, "PGRST103", "Requested range not satisfiable",
+                       f"An offset of {plan.offset} was requested, but there are only {total} rows.",
+                       headers=[("Content-Range", f"*/{total}")])
+    headers = [
+        ("Content-Range", content_range(plan.offset, page_total, total)),
+        ("Content-Location", _content_location(req)),
+        ("Vary", VARY),
+    ]
+    if req.schema_negotiated:
+        headers.append(("Content-Profile", req.schema))
+    applied = _preference_applied(req)
+    if applied:
+        headers.append(("Preference-Applied", applied))
+    body = b"" if req.method == "HEAD" else (row["body"] or "").encode()
+    resp = Response(body, status=status, content_type=plan.content_type)
+    for name, value in headers:
+        resp.headers[name] = value
+    if req.method == "HEAD":
+        # HEAD carries no body and, like PostgREST, no Content-Length.
+        resp.headers.pop("Content-Length", None)
+    apply_response_gucs(resp, row)
+    return resp
+
+
+def _content_location(req: ApiRequest) -> str:
+    path = "/" + quote(req.name, safe="")
+    return f"{path}?{req.query.canonical}" if req.query.canonical else path
+
+
+def _preference_applied(req: ApiRequest) -> str:
+    p = req.preferences
+    parts = []
+    if p.count:
+        parts.append(f"count={p.count}")
+    if p.handling:
+        parts.append(f"handling={p.handling}")
+    if p.timezone:
+        parts.append(f"timezone={p.timezone}")
+    return ", ".join(parts)
+
+
+def apply_response_gucs(resp: Response, row: dict[str, Any]) -> None:
+    """Honour response.headers and response.status set by SQL (A-RESP-HEADERS, A-RESP-STATUS)."""
+    raw_headers = row.get("response_headers")
+    if raw_headers:
+        try:
+            doc = json.loads(raw_headers)
+            pairs = [_single_pair(item) for item in doc] if isinstance(doc, list) else None
+        except ValueError:
+            pairs = None
+        if pairs is None:
+            raise ApiError(500, "PGRST111", "response.headers guc must be a JSON array composed of objects with a "
+                                            "single key and a string value")
+        for name in {n.lower() for n, _ in pairs}:
+            resp.headers.remove(name)  # case-insensitive, every occurrence
+        for name, value in pairs:
+            resp.headers.add(name, value)
+    raw_status = row.get("response_status")
+    if raw_status:
+        digits = ""
+        for ch in raw_status:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            raise ApiError(500, "PGRST112", "response.status guc must be a valid status code")
+        resp.status = _status_line(int(digits))
+
+
+def _single_pair(item: Any) -> tuple[str, str]:
+    if isinstance(item, dict) and len(item) == 1:
+        ((name, value),) = item.items()
+        if isinstance(value, str):
+            return name, value
+    raise ValueError
+
+
+def _status_line(code: int, text: str | None = None) -> str:
+    if text is None:
+        try:
+            text = HTTPStatus(code).phrase
+        except ValueError:
+            text = ""
+    return f"{code} {text}".rstrip() if text else f"{code} "
+
+
+def render_error(err: ApiError, verbosity: str, head: bool = False) -> Response:
+    """The one error renderer: JSON body, status, Proxy-Status and the error's own headers."""
+    body = b"" if head else err.body(verbosity)
+    resp = Response(body, content_type=JSON_CT)
+    resp.status = _status_line(err.status, err.status_text)
+    resp.headers["Proxy-Status"] = f"PostgREST; error={err.code}"
+    for name, value in err.headers:
+        resp.headers[name] = value
+    return resp
+
+
+def render_options(rel: Relation) -> Response:
+    """OPTIONS on a relation: the methods it supports (T-ALLOW)."""
+    methods = ["OPTIONS", "GET", "HEAD"]
+    if rel.insertable:
+        methods.append("POST")
+    if rel.insertable and rel.updatable and rel.primary_key:
+        methods.append("PUT")
+    if rel.updatable:
+        methods.append("PATCH")
+    if rel.deletable:
+        methods.append("DELETE")
+    resp = Response(b"", status=200)
+    del resp.headers["Content-Type"]
+    resp.headers["Allow"] = ",".join(methods)
+    resp.headers["Content-Length"] = "0"
+    return resp

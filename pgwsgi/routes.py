@@ -1,0 +1,30 @@
+"""URL routing: "/" (the API root), "/rpc/<name>" and "/<name>" (Q-PATH)."""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+
+from pgwsgi.api.model import Target
+from pgwsgi.errors import invalid_path
+
+URLS = Map(
+    [
+        Rule("/", endpoint="root"),
+        Rule("/rpc/<name>", endpoint="rpc"),
+        Rule("/<name>", endpoint="relation"),
+    ],
+    strict_slashes=False,
+    merge_slashes=False,
+)
+
+
+def route(path: str) -> tuple[Target, str]:
+    """(target, name) for PATH, or 404 PGRST125 for any other shape."""
+    try:
+        endpoint, args = URLS.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        raise invalid_path()
+    if path != "/" and path.endswith("/"):
+        raise invalid_path()
+    return endpoint, args.get("name", "")  # type: ignore[return-value]

@@ -1,0 +1,104 @@
+"""ReadPlan -> one statement returning the body and the numbers the headers need.
+
+The database builds the JSON: Python only forwards the text it returns. Result
+columns: total (count=exact, else NULL), page_total, body, response_headers,
+response_status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.numeric import Int8
+
+from pgwsgi.plan.model import OutputColumn, ReadPlan
+from pgwsgi.sql.operators import column_expr, condition
+
+Statement = tuple[sql.Composed, list[Any]]
+
+RESPONSE_GUCS = sql.SQL(
+    "nullif(current_setting('response.headers', true), '') AS response_headers, "
+    "nullif(current_setting('response.status', true), '') AS response_status")
+
+
+def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
+    """The main statement of a GET (or HEAD, which skips building the body)."""
+    rel = plan.relation
+    source = sql.Identifier(rel.schema, rel.name)
+    table = sql.Identifier(rel.name)
+    params: list[Any] = []
+    select_list = sql.SQL(", ").join(_output(table, o, params) for o in plan.output)
+    where = _where(table, plan, params)
+    order = _order(table, plan, params)
+    paging = sql.SQL("")
+    if plan.limit is not None:
+        params.append(Int8(plan.limit))
+        paging = sql.SQL(" LIMIT %s")
+    if plan.offset:
+        params.append(Int8(plan.offset))
+        paging = sql.SQL("{} OFFSET %s").format(paging)
+    inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}").format(select_list, source, table, where, order, paging)
+    total = sql.SQL("NULL::bigint")
+    if plan.count in ("exact", "estimated", "planned"):
+        count_params: list[Any] = []
+        count_where = _where(table, plan, count_params)
+        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {} AS {}{})").format(source, table, count_where)
+        params = count_params + params
+    body = sql.SQL("NULL::text") if head else _body(plan)
+    stmt = sql.SQL(
+        "SELECT {total} AS total, pg_catalog.count(_pgrst_t) AS page_total, {body} AS body, {gucs} "
+        "FROM ({inner}) _pgrst_t"
+    ).format(total=total, body=body, gucs=RESPONSE_GUCS, inner=inner)
+    return stmt, params
+
+
+def _output(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.Composable:
+    if out.ref is None:
+        return sql.SQL("{}.*").format(table)
+    expr = column_expr(table, out.ref, params)
+    if out.cast is not None:
+        expr = sql.SQL("CAST({} AS {})").format(expr, sql.Identifier(*out.cast))
+    return sql.SQL("{} AS {}").format(expr, sql.Identifier(out.name))
+
+
+def _where(table: sql.Identifier, plan: ReadPlan, params: list[Any]) -> sql.Composable:
+    if not plan.where:
+        return sql.SQL("")
+    return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(condition(table, c, params) for c in plan.where))
+
+
+def _order(table: sql.Identifier, plan: ReadPlan, params: list[Any]) -> sql.Composable:
+    if not plan.order:
+        return sql.SQL("")
+    terms = []
+    for o in plan.order:
+        term = column_expr(table, o.ref, params)
+        if o.direction:
+            term = sql.SQL("{} {}").format(term, sql.SQL(o.direction.upper()))
+        if o.nulls:
+            term = sql.SQL("{} NULLS {}").format(term, sql.SQL(o.nulls.upper()))
+        terms.append(term)
+    return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(terms))
+
+
+def _body(plan: ReadPlan) -> sql.Composable:
+    if plan.media in ("object", "object-stripped"):
+        obj = sql.SQL("(json_agg(_pgrst_t) -> 0)")
+        if plan.media == "object-stripped":
+            obj = sql.SQL("json_strip_nulls({})").format(obj)
+        return sql.SQL("coalesce({}::text, '')").format(obj)
+    if plan.media == "array-stripped":
+        return sql.SQL("coalesce(json_strip_nulls(json_agg(_pgrst_t))::text, '[]')")
+    if plan.media == "csv":
+        return _csv_body()
+    return sql.SQL("coalesce(json_agg(_pgrst_t)::text, '[]')")
+
+
+def _csv_body() -> sql.Composable:
+    # Header from the keys of the first row; each row is PostgreSQL's record text
+    # without its outer parentheses, which gives PostgreSQL's CSV-compatible quoting.
+    return sql.SQL(
+        "coalesce((SELECT string_agg(pg_catalog.quote_ident(k), ',') FROM "
+        "json_object_keys(json_agg(_pgrst_t) -> 0) AS k), '') || "
+        "coalesce(E'\\n' || string_agg(substr(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')")

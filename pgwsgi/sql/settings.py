@@ -1,0 +1,74 @@
+"""The one statement that sets the request's role and GUCs (inventory §2.2).
+
+A single fixed SQL text for every request: names and values are two bound
+arrays, so the statement is prepared once per connection and no name or value
+is ever spliced into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from psycopg import sql
+
+from pgwsgi.auth import Identity
+from pgwsgi.config import Config
+
+_GUC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+SETTINGS_SQL = sql.SQL(
+    "SELECT pg_catalog.set_config(k, v, true) FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(k, v, n) "
+    "ORDER BY n")
+
+
+def request_settings(config: Config, identity: Identity, *, schema: str, method: str, path: str,
+                     headers: tuple[tuple[str, str], ...], cookies: tuple[tuple[str, str], ...],
+                     timezone: str | None = None) -> tuple[sql.Composed, list[Any]]:
+    """The set_config statement and its two parameter arrays, in PostgREST's order."""
+    search_path = ", ".join(_quote_ident(s) for s in (schema, *config.db_extra_search_path))
+    claims = dict(identity.claims)
+    claims["role"] = identity.role
+    header_map = {k.lower(): v for k, v in headers if k.lower() != "cookie"}
+    pairs: list[tuple[str, str]] = [
+        ("search_path", search_path),
+        ("role", identity.role),
+        ("request.jwt.claims", _json(claims)),
+        ("request.method", method),
+        ("request.path", path),
+        ("request.headers", _json(header_map)),
+        ("request.cookies", _json(dict(cookies))),
+    ]
+    if timezone is not None:
+        pairs.append(("timezone", timezone))
+    pairs.extend((f"app.settings.{k}", v) for k, v in config.app_settings)
+    if config.db_use_legacy_gucs:
+        pairs.extend(_legacy(claims, header_map, cookies))
+    names = [k for k, _ in pairs]
+    values = [v for _, v in pairs]
+    return sql.Composed([SETTINGS_SQL]), [names, values]
+
+
+def _legacy(claims: dict[str, Any], headers: dict[str, str],
+            cookies: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """Per-key GUCs of PostgREST before v10: request.jwt.claim.x, request.header.x, request.cookie.x.
+
+    PostgreSQL 15+ only accepts identifier characters in custom setting names, so
+    names such as `user-agent` cannot exist as GUCs and are skipped (they stay
+    readable in the JSON GUCs).
+    """
+    out = [(f"request.jwt.claim.{k}", v if isinstance(v, str) else _json(v)) for k, v in claims.items()]
+    out.extend((f"request.header.{k}", v) for k, v in headers.items())
+    out.extend((f"request.cookie.{k}", v) for k, v in cookies)
+    return [(k, v) for k, v in out if _GUC_NAME.match(k.rsplit(".", 1)[1])]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _quote_ident(name: str) -> str:
+    # search_path is a GUC value, not SQL: it still needs identifier quoting so a
+    # schema named `a, b` stays one schema.
+    return '"' + name.replace('"', '""') + '"'

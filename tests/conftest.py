@@ -1,0 +1,136 @@
+"""Shared fixtures: a real PostgreSQL server, a test database per session, apps and clients.
+
+The server is the one named by PGWSGI_TEST_DSN (a superuser DSN; `make test`
+provides it), or else the private server under .devdb/, started on demand.
+Databases are created and dropped with pytest-postgresql's DatabaseJanitor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from jose import jwt
+from pytest_postgresql.janitor import DatabaseJanitor
+from werkzeug.test import Client
+
+from pgwsgi.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SECRET = "reallyreallyreallyreallyverysafe"
+AUTHENTICATOR = "pgwsgi_authenticator"
+
+
+@dataclasses.dataclass(frozen=True)
+class Server:
+    """Where the PostgreSQL server listens, and its superuser."""
+
+    host: str
+    port: int
+    user: str
+    password: str | None
+
+    def dsn(self, dbname: str, user: str | None = None) -> str:
+        """A DSN for DBNAME as USER (default: the superuser)."""
+        who = user or self.user
+        auth = f"{who}:{self.password}" if self.password and user is None else who
+        return f"postgresql://{auth}@{self.host}:{self.port}/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Server:
+    """The PostgreSQL server the tests use."""
+    dsn = os.environ.get("PGWSGI_TEST_DSN")
+    if not dsn:
+        from pgwsgi import devdb
+
+        dsn = devdb.start(ROOT / ".devdb")
+    parts = urlsplit(dsn)
+    return Server(parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres", parts.password)
+
+
+def load_sql(server: Server, dbname: str, *files: Path) -> None:
+    """Run SQL files as the superuser, in one transaction each."""
+    with psycopg.connect(server.dsn(dbname), autocommit=False) as conn:
+        for f in files:
+            conn.execute(f.read_text())
+            conn.commit()
+
+
+@contextlib.contextmanager
+def database(server: Server, name: str, *files: Path) -> Iterator[str]:
+    """A fresh database NAME with FILES loaded; dropped afterwards."""
+    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name,
+                              password=server.password)
+    with janitor:
+        load_sql(server, name, *files)
+        yield name
+
+
+@pytest.fixture(scope="session")
+def test_db(pg_server: Server) -> Iterator[str]:
+    """The session's database with tests/fixtures/schema.sql loaded."""
+    load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
+    with database(pg_server, f"pgwsgi_test_{os.getpid()}", FIXTURES / "schema.sql") as name:
+        yield name
+
+
+def make_config(server: Server, dbname: str, **overrides: Any) -> Config:
+    """The tests' usual configuration, with OVERRIDES."""
+    base = Config(
+        db_uri=server.dsn(dbname, AUTHENTICATOR),
+        db_schemas=("test", "other"),
+        db_anon_role="pgwsgi_anon",
+        jwt_secret=SECRET,
+        db_pool=2,
+        db_pool_acquisition_timeout=2,
+        db_channel_enabled=False,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+@pytest.fixture
+def make_client(pg_server: Server, test_db: str) -> Iterator[Callable[..., Client]]:
+    """A factory of test clients over apps configured with keyword overrides of Config."""
+    from pgwsgi import create_app
+
+    apps: list[Any] = []
+
+    def factory(**overrides: Any) -> Client:
+        application = create_app(make_config(pg_server, test_db, **overrides))
+        apps.append(application)
+        return Client(application, use_cookies=False)
+
+    yield factory
+    for application in apps:
+        application.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., Client]) -> Client:
+    """A client of an app with the usual configuration."""
+    return make_client()
+
+
+def token(secret: str = SECRET, algorithm: str = "HS256", **claims: Any) -> str:
+    """A signed JWT with CLAIMS."""
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def bearer(**claims: Any) -> dict[str, str]:
+    """An Authorization header carrying a token with CLAIMS."""
+    return {"Authorization": f"Bearer {token(**claims)}"}
+
+
+def expired(**claims: Any) -> dict[str, str]:
+    """An Authorization header with a token that expired a minute ago."""
+    return bearer(exp=int(time.time()) - 60, **claims)

@@ -1,0 +1,156 @@
+"""End to end: real `gunicorn pgwsgi:app` processes, configured like production, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pgwsgi.demo import DEMO, load_demo
+from tests.conftest import AUTHENTICATOR, ROOT, SECRET, Server, database, expired, token
+
+HttpResult = tuple[int, dict[str, str], bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> HttpResult:
+    """Status, headers and body of one request (errors included)."""
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers.items()), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers.items()), err.read()
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[callable]:
+    """Start gunicorn with given environment and config file; stopped after the test."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(env_extra: dict[str, str], workers: int = 2) -> str:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
+        env.update(env_extra)
+        log = open(tmp_path / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "pgwsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+             "--graceful-timeout", "2"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / f"gunicorn-{port}.log").read_text())
+                time.sleep(0.1)
+        return base
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+@pytest.fixture
+def test_server(gunicorn, pg_server: Server, test_db: str) -> str:  # noqa: ANN001
+    return gunicorn({
+        "PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR),
+        "PGRST_DB_SCHEMAS": "test, other",
+        "PGRST_DB_ANON_ROLE": "pgwsgi_anon",
+        "PGRST_JWT_SECRET": SECRET,
+        "PGRST_DB_PRE_REQUEST": "test.pre_request",
+        "PGRST_DB_POOL": "2",
+    })
+
+
+def test_read_through_gunicorn(test_server: str) -> None:
+    status, headers, body = fetch(f"{test_server}/items?select=id,name&id=in.(1,2)&order=id")
+    assert status == 200
+    assert body == b'[{"id":1,"name":"item 1"}, \n {"id":2,"name":"item 2"}]'
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert headers["Content-Range"] == "0-1/*"
+    assert headers["Content-Length"] == str(len(body))
+
+
+def test_errors_through_gunicorn(test_server: str) -> None:
+    status, headers, body = fetch(f"{test_server}/nothing_here")
+    assert status == 404
+    assert json.loads(body)["code"] == "PGRST205"
+    status, headers, body = fetch(f"{test_server}/items", expired(role="pgwsgi_user"))
+    assert status == 401
+    assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token", error_description="JWT expired"'
+    assert json.loads(body) == {"code": "PGRST303", "message": "JWT expired", "details": None, "hint": None}
+    status, _, body = fetch(f"{test_server}/items", {"Authorization": f"Bearer {token(role='pgwsgi_banned')}"})
+    assert status == 403
+    assert json.loads(body)["hint"] == "Ask an admin to lift the ban"
+
+
+def test_schema_reload_reaches_every_worker(test_server: str, pg_server: Server, test_db: str) -> None:
+    with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
+        conn.execute("CREATE TABLE test.e2e_late (id int)")
+        conn.execute("GRANT SELECT ON test.e2e_late TO pgwsgi_anon")
+        try:
+            conn.execute("NOTIFY pgrst, 'reload schema'")
+            deadline = time.monotonic() + 10
+            # Several requests in a row land on both workers; all must see the table.
+            while not all(fetch(f"{test_server}/e2e_late")[0] == 200 for _ in range(6)):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        finally:
+            conn.execute("DROP TABLE test.e2e_late")
+
+
+@pytest.fixture
+def demo_server(gunicorn, pg_server: Server) -> Iterator[str]:  # noqa: ANN001
+    name = f"pgwsgi_demo_test_{os.getpid()}"
+    with database(pg_server, name):
+        dsn = load_demo(pg_server.dsn("postgres"), name)
+        yield gunicorn({"PGRST_CONFIG": str(DEMO / "pgwsgi.conf"), "PGRST_DB_URI": dsn})
+        with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+
+
+def demo_token(**claims: object) -> dict[str, str]:
+    secret = "demo-only-secret-do-not-use-in-production-0123456789"
+    return {"Authorization": f"Bearer {token(secret=secret, exp=int(time.time()) + 600, **claims)}"}
+
+
+def test_demo_security_model(demo_server: str) -> None:
+    url = f"{demo_server}/notes?select=id,owner&order=id"
+    status, _, body = fetch(url)
+    assert status == 200
+    assert json.loads(body) == [{"id": 3, "owner": "alice"}, {"id": 5, "owner": "bob"}]
+    status, _, body = fetch(url, demo_token(role="web_user", sub="alice"))
+    assert [n["id"] for n in json.loads(body)] == [1, 2, 3, 5]
+    status, _, body = fetch(url, demo_token(role="web_admin", sub="admin"))
+    assert [n["id"] for n in json.loads(body)] == [1, 2, 3, 4, 5]
+    status, headers, body = fetch(f"{demo_server}/users")
+    assert status == 401
+    assert headers["WWW-Authenticate"] == "Bearer"
+    status, _, body = fetch(url, demo_token(role="nobody_role"))
+    assert status == 401
+    assert json.loads(body)["message"] == 'role "nobody_role" does not exist'
+    other_secret = {"Authorization": f"Bearer {token(role='web_admin')}"}
+    status, _, body = fetch(url, other_secret)
+    assert status == 401
+    assert json.loads(body)["code"] == "PGRST301"
