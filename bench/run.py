@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -35,6 +35,7 @@ from bench.measurement import Measurement
 from pgwsgi import devdb
 from pgwsgi.auth import mint_token
 from pgwsgi.catalog.load import load_snapshot
+from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.config import Config, load_config
 from pgwsgi.config_db import with_db_settings
 from pgwsgi.db.pool import connect_kwargs
@@ -98,9 +99,48 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _background_busy(seconds: float = 1.0) -> float:
+    """How busy the machine is before we start (percent of all cores), from /proc/stat."""
+    busy0, total0 = cpu.machine_times()
+    time.sleep(seconds)
+    busy1, total1 = cpu.machine_times()
+    return 100 * (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0.0
+
+
 def _raise_exit(signum: int, _frame: FrameType | None) -> None:
     # SIGTERM/SIGHUP unwind through the finally blocks like Ctrl-C does, so gunicorn is always stopped.
     raise SystemExit(128 + signum)
+
+
+@dataclass
+class Bench:
+    """What every measurement of one run shares."""
+
+    args: argparse.Namespace
+    wrk: str
+    pgbench: Path
+    auth_dsn: str
+    config: Config  # the workers' configuration (demo file + PGRST_* variables)
+    signing_config: Config  # the demo file alone, to mint tokens like `pgwsgi token` does
+    snapshot: CatalogSnapshot
+    tmp: Path
+    scripts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def wrk_run(self, url: str, authorization: str | None, scenario: str, tool: str, seconds: float) -> Measurement:
+        """wrk with this run's client count and threads."""
+        return httpload.run_wrk(
+            self.wrk,
+            url,
+            authorization,
+            scenario=scenario,
+            connections=self.args.connections,
+            threads=self.args.threads,
+            duration=seconds,
+            tool=tool,
+        )
+
+
+Parties = dict[str, Callable[[], cpu.CpuTimes]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,70 +155,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
     started = time.time()
 
+    background = _background_busy()
+    if background > 20:
+        # Every process here shares the same cores: other work skews both tools' figures.
+        print(
+            f"Warning: the machine is already {background:.0f}% busy; figures will be low and noisy.",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"Preparing database {database.DBNAME} ({args.rows} extra notes) ...", flush=True)
     admin_dsn, auth_dsn = database.prepare(args.devdb, args.rows)
     # Exactly what the workers get: the demo file plus these PGRST_* variables.
     app_env = {"PGRST_CONFIG": str(CONF), "PGRST_DB_URI": auth_dsn, "PGRST_LOG_LEVEL": "error", "PGRST_DB_POOL": "1"}
     config = with_db_settings(load_config(str(CONF), env=app_env))
-    # Tokens are signed with the file's secret alone, as `pgwsgi token` would.
-    signing_config = load_config(str(CONF), env={})
     with psycopg.connect(auth_dsn, **connect_kwargs(config)) as conn:
         snapshot = load_snapshot(conn, config.db_schemas, config.db_extra_search_path)
 
     results: list[Measurement] = []
-    scripts: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="pgwsgi-bench-") as tmp_name:
-        tmp = Path(tmp_name)
+        bench = Bench(
+            args, wrk, pgbench_bin, auth_dsn, config, load_config(str(CONF), env={}), snapshot, Path(tmp_name)
+        )
         port = httpload.free_port()
-        log_path = tmp / "gunicorn.log"
+        log_path = bench.tmp / "gunicorn.log"
         print(f"Starting gunicorn: {args.workers} sync worker(s), db-pool 1, on 127.0.0.1:{port} ...", flush=True)
         try:
             with (
                 httpload.gunicorn(httpload.clean_env(app_env), args.workers, port, log_path) as server,
                 psycopg.connect(auth_dsn, **connect_kwargs(config)) as conn,
             ):
-                parties = {
+                postmaster = cpu.postmaster_pid(args.devdb)
+                parties: Parties = {
                     "gunicorn": lambda: cpu.tree_times(server.pid),
-                    "postgres": lambda: cpu.tree_times(cpu.postmaster_pid(args.devdb)),
+                    "postgres": lambda: cpu.tree_times(postmaster),
                     "load_generator": cpu.children_times,
                 }
                 for sc in scenarios:
-                    results += _run_scenario(
-                        sc,
-                        args,
-                        conn,
-                        config,
-                        signing_config,
-                        snapshot,
-                        port,
-                        wrk,
-                        pgbench_bin,
-                        auth_dsn,
-                        tmp,
-                        scripts,
-                        parties,
-                    )
+                    results += _run_scenario(bench, sc, conn, port, parties)
             if args.floor:
-                results.append(
-                    _run_floor(
-                        args,
-                        wrk,
-                        tmp,
-                        parties_of=lambda pid: {
-                            "gunicorn": lambda: cpu.tree_times(pid),
-                            "load_generator": cpu.children_times,
-                        },
-                    )
-                )
+                results.append(_run_floor(bench))
         except RuntimeError as exc:
             print(f"\nmake bench: {exc}", file=sys.stderr)
-            if log_path.exists() and log_path.stat().st_size:
-                print(f"--- gunicorn log ---\n{httpload.tail(log_path)}", file=sys.stderr)
+            for log in sorted(bench.tmp.glob("gunicorn*.log")):
+                if log.stat().st_size:
+                    print(f"--- {log.name} ---\n{httpload.tail(log)}", file=sys.stderr)
             return 2
 
     print()
     print(format_table(results))
-    path = write_results(args, started, admin_dsn, results, scripts, wrk, pgbench_bin)
+    path = write_results(args, started, admin_dsn, results, bench.scripts, wrk, pgbench_bin, background)
     print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     bad = [f"{m.scenario}/{m.tool}" for m in results if m.errors]
     if bad:
@@ -188,35 +213,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_scenario(
-    sc: Scenario,
-    args: argparse.Namespace,
-    conn: psycopg.Connection[Any],
-    config: Config,
-    signing_config: Config,
-    snapshot: Any,
-    port: int,
-    wrk: str,
-    pgbench_bin: Path,
-    auth_dsn: str,
-    tmp: Path,
-    scripts: dict[str, dict[str, Any]],
-    parties: dict[str, Callable[[], cpu.CpuTimes]],
+    bench: Bench, sc: Scenario, conn: psycopg.Connection[Any], port: int, parties: Parties
 ) -> list[Measurement]:
     """Check, then measure one scenario with wrk and with pgbench."""
-    authorization = f"Bearer {mint_token(signing_config, sc.claims)}" if sc.claims else None
+    args = bench.args
+    authorization = f"Bearer {mint_token(bench.signing_config, sc.claims)}" if sc.claims else None
     url = f"http://127.0.0.1:{port}{sc.path}?{sc.query}"
     # The headers wrk sends: Host, plus Authorization from report.lua. They end up
     # in the request.headers GUC, so they belong to the measured SQL too.
     headers = [("Host", f"127.0.0.1:{port}")]
     if authorization:
         headers.append(("Authorization", authorization))
-    tx = statements.build_transaction(conn, config, snapshot, sc.path, sc.query, headers)
+    tx = statements.build_transaction(conn, bench.config, bench.snapshot, sc.path, sc.query, headers)
     statements.verify(conn, tx)
     httpload.verify(url, authorization)
-    script = tmp / f"{sc.name}.sql"
+    script = bench.tmp / f"{sc.name}.sql"
     script.write_text(tx.script)
-    pgbench.dry_run(pgbench_bin, auth_dsn, script, tx.variables)
-    scripts[sc.name] = {
+    pgbench.dry_run(bench.pgbench, bench.auth_dsn, script, tx.variables)
+    bench.scripts[sc.name] = {
         "url": f"{sc.path}?{sc.query}",
         "about": sc.about,
         "claims": sc.claims,
@@ -227,85 +241,45 @@ def _run_scenario(
     print(f"[{sc.name}] {sc.about}", flush=True)
     if args.warmup > 0:
         # Builds the app in every worker and fills psycopg's prepared statements and the JWT cache.
-        httpload.run_wrk(
-            wrk,
-            url,
-            authorization,
-            scenario=sc.name,
-            connections=args.connections,
-            threads=args.threads,
-            duration=args.warmup,
-        )
-    http = _with_cpu(
-        parties,
-        lambda: httpload.run_wrk(
-            wrk,
-            url,
-            authorization,
-            scenario=sc.name,
-            connections=args.connections,
-            threads=args.threads,
-            duration=args.duration,
-        ),
-    )
+        bench.wrk_run(url, authorization, sc.name, "pgwsgi", args.warmup)
+    http = _with_cpu(parties, lambda: bench.wrk_run(url, authorization, sc.name, "pgwsgi", args.duration))
     print(f"  pgwsgi  {http.rps:9.1f} req/s", flush=True)
     sqlonly = _with_cpu(
         parties,
         lambda: pgbench.run_pgbench(
-            pgbench_bin,
-            auth_dsn,
+            bench.pgbench,
+            bench.auth_dsn,
             script,
             tx.variables,
             scenario=sc.name,
             clients=args.connections,
             threads=args.threads,
             duration=args.duration,
-            log_dir=tmp / f"{sc.name}-logs",
+            log_dir=bench.tmp / f"{sc.name}-logs",
         ),
     )
     print(f"  pgbench {sqlonly.rps:9.1f} tx/s", flush=True)
     return [http, sqlonly]
 
 
-def _run_floor(
-    args: argparse.Namespace, wrk: str, tmp: Path, parties_of: Callable[[int], dict[str, Callable[[], cpu.CpuTimes]]]
-) -> Measurement:
+def _run_floor(bench: Bench) -> Measurement:
     """gunicorn with the same settings serving bench.floor:app, loaded by wrk like the scenarios."""
     port = httpload.free_port()
-    log_path = tmp / "gunicorn-floor.log"
+    log_path = bench.tmp / "gunicorn-floor.log"
     print("[floor] gunicorn serving a constant response (no pgwsgi, no database)", flush=True)
+    args = bench.args
     with httpload.gunicorn(httpload.clean_env({}), args.workers, port, log_path, app="bench.floor:app") as server:
         url = f"http://127.0.0.1:{port}/notes?id=eq.3"
         httpload.verify(url, None)
         if args.warmup > 0:
-            httpload.run_wrk(
-                wrk,
-                url,
-                None,
-                scenario="floor",
-                connections=args.connections,
-                threads=args.threads,
-                duration=args.warmup,
-                tool="gunicorn",
-            )
-        m = _with_cpu(
-            parties_of(server.pid),
-            lambda: httpload.run_wrk(
-                wrk,
-                url,
-                None,
-                scenario="floor",
-                connections=args.connections,
-                threads=args.threads,
-                duration=args.duration,
-                tool="gunicorn",
-            ),
-        )
+            bench.wrk_run(url, None, "floor", "gunicorn", args.warmup)
+        parties: Parties = {"gunicorn": lambda: cpu.tree_times(server.pid), "load_generator": cpu.children_times}
+        m = _with_cpu(parties, lambda: bench.wrk_run(url, None, "floor", "gunicorn", args.duration))
     print(f"  gunicorn {m.rps:8.1f} req/s", flush=True)
     return m
 
 
-def _with_cpu(parties: dict[str, Callable[[], cpu.CpuTimes]], measure: Callable[[], Measurement]) -> Measurement:
+def _with_cpu(parties: Parties, measure: Callable[[], Measurement]) -> Measurement:
     """Run MEASURE and attach the CPU each party used meanwhile, in total and per request.
 
     With every process on the same few cores, CPU per request is what bounds
@@ -365,6 +339,7 @@ def write_results(
     scripts: dict[str, Any],
     wrk: str,
     pgbench_bin: Path,
+    background: float,
 ) -> Path:
     """bench/results/<UTC timestamp>.json: settings, machine, scripts and measurements."""
     args.results_dir.mkdir(parents=True, exist_ok=True)
@@ -380,7 +355,7 @@ def write_results(
             "warmup_s": args.warmup,
             "extra_rows": args.rows,
         },
-        "machine": machine(admin_dsn, wrk, pgbench_bin),
+        "machine": {**machine(admin_dsn, wrk, pgbench_bin), "busy_before_pct": round(background, 1)},
         "scenarios": scripts,
         "results": [m.as_dict() for m in results],
     }
@@ -425,4 +400,9 @@ def machine(admin_dsn: str, wrk: str, pgbench_bin: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # gunicorn and the temporary files are already gone: the with blocks cleaned up.
+        print("\nmake bench: interrupted", file=sys.stderr)
+        sys.exit(130)

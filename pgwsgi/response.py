@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -65,13 +66,12 @@ def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any]) -> Respons
     applied = _preference_applied(req)
     if applied:
         headers.append(("Preference-Applied", applied))
-    body = b"" if req.method == "HEAD" else (row["body"] or "").encode()
+    # HEAD carries no body and, like PostgREST, no Content-Length: an empty iterator
+    # keeps werkzeug from computing one.
+    body: bytes | Iterator[bytes] = iter(()) if req.method == "HEAD" else (row["body"] or "").encode()
     resp = Response(body, status=status, content_type=plan.content_type)
     for name, value in headers:
         resp.headers[name] = value
-    if req.method == "HEAD":
-        # HEAD carries no body and, like PostgREST, no Content-Length.
-        resp.headers.pop("Content-Length", None)
     apply_response_gucs(resp, row)
     return resp
 

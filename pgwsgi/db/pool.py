@@ -39,10 +39,31 @@ class Database:
             max_idle=config.db_pool_max_idletime,
             max_lifetime=config.db_pool_max_lifetime,
             kwargs=connect_kwargs(config),
+            connection_class=self._tracking_class(),
             name="pgwsgi",
             open=False,
         )
         self.timeouts = 0
+        # The error of the pool's latest connection attempt, None once one succeeds.
+        self.last_connect_error: str | None = None
+
+    def _tracking_class(self) -> type[psycopg.Connection[Any]]:
+        database = self
+
+        class TrackedConnection(psycopg.Connection[Any]):
+            """Records whether the pool's connection attempts succeed, to tell 503 from 504."""
+
+            @classmethod
+            def connect(cls, *args: Any, **kwargs: Any) -> TrackedConnection:  # type: ignore[override]
+                try:
+                    conn = super().connect(*args, **kwargs)
+                except psycopg.OperationalError as exc:
+                    database.last_connect_error = _libpq_message(exc)
+                    raise
+                database.last_connect_error = None
+                return conn
+
+        return TrackedConnection
 
     def open(self) -> None:
         """Start connecting in the background; requests wait for the first connection."""
@@ -59,16 +80,16 @@ class Database:
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """Borrow a connection: 503 PGRST000 if the database is unreachable, 504 PGRST003 on timeout."""
-        if self.pool.get_stats().get("pool_size", 0) == 0:
-            # No live connection at all: find out now whether the server is reachable
-            # rather than letting the client wait out the acquisition timeout.
+        if self.last_connect_error is not None:
+            # The pool cannot reach the server: answer now instead of letting the
+            # client wait out the acquisition timeout.
             self._probe()
         try:
             conn = self.pool.getconn()
         except PoolTimeout:
+            if self.last_connect_error is not None:
+                raise connection_error(self.last_connect_error)
             self.timeouts += 1
-            if self.pool.get_stats().get("pool_size", 0) == 0:
-                self._probe()
             raise pool_timeout()
         try:
             yield conn

@@ -45,7 +45,7 @@ def test_app_settings_are_set_per_request(make_client) -> None:  # noqa: ANN001
 
 def test_legacy_gucs_when_enabled(make_client) -> None:  # noqa: ANN001
     client = make_client(db_use_legacy_gucs=True)
-    me = whoami(client, **bearer(role="pgwsgi_user", sub="alice"), **{"X_Test": "v"})
+    me = whoami(client, **bearer(role="pgwsgi_user", sub="alice"), **{"Xtest": "v"})
     assert me["legacy_sub"] == "alice"
     assert me["legacy_header"] == "v"
 

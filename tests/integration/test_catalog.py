@@ -54,10 +54,10 @@ def test_notify_reload_picks_up_new_table_without_failing_requests(make_client, 
         while client.get("/late_table").status_code != 200:
             assert time.monotonic() < deadline, "schema cache was not reloaded"
             time.sleep(0.05)
+        assert client.get("/late_table").get_json() == []
     finally:
         stop.set()
         worker.join()
         with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
             conn.execute("DROP TABLE test.late_table")
     assert failures == []
-    assert client.get("/late_table").get_json() == []
