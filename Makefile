@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 # Give PGWSGI_TEST_DSN (a superuser DSN) to test against your own server,
 # PGRST_DB_URI to run the demo against your own database.
 PGWSGI_TEST_DSN ?=
+PGWSGI_KEEP_DEVDB ?=
 
 .PHONY: venv run test lint bench devdb-start devdb-stop clean
 
@@ -30,11 +31,18 @@ devdb-stop: venv
 run: venv
 	@$(PY) -m pgwsgi.demo run --devdb $(DEVDB)
 
+# Without PGWSGI_TEST_DSN the private server is started for the run and stopped
+# after it (PGWSGI_KEEP_DEVDB=1 keeps it running for the next run).
 test: venv
 	$(PY) -m ruff check pgwsgi tests
-	@if [ -n "$(PGWSGI_TEST_DSN)" ]; then dsn="$(PGWSGI_TEST_DSN)"; \
-	  else dsn=$$($(PY) -m pgwsgi.devdb start $(DEVDB)); fi; \
-	  PGWSGI_TEST_DSN="$$dsn" $(PY) -m pytest -q
+	@if [ -n "$(PGWSGI_TEST_DSN)" ]; then \
+	  PGWSGI_TEST_DSN="$(PGWSGI_TEST_DSN)" $(PY) -m pytest -q; \
+	else \
+	  dsn=$$($(PY) -m pgwsgi.devdb start $(DEVDB)) || exit 1; \
+	  PGWSGI_TEST_DSN="$$dsn" $(PY) -m pytest -q; status=$$?; \
+	  if [ -z "$(PGWSGI_KEEP_DEVDB)" ]; then $(PY) -m pgwsgi.devdb stop $(DEVDB); fi; \
+	  exit $$status; \
+	fi
 
 lint: venv
 	$(PY) -m ruff check pgwsgi tests

@@ -1,23 +1,17 @@
 """pgwsgi: a PostgREST-compatible REST API for PostgreSQL, as a WSGI application.
 
-`pgwsgi:app` is what gunicorn serves. The real application is built on the first
-request, in the worker process: the connection pool and the LISTEN thread must
-not be created before gunicorn forks.
+`pgwsgi:app` is what gunicorn serves. The application is built when the
+attribute is first looked up, in the worker process: the connection pool and the
+LISTEN thread must not be created before gunicorn forks.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
 from typing import Any
 
 from pgwsgi.version import __version__
 
-__all__ = ["app", "create_app", "__version__"]
-
-_app: Any = None
-_lock = threading.Lock()
-
+__all__ = ["create_app", "__version__"]
 
 def create_app(config: Any = None) -> Any:
     """Build and start an application for CONFIG (default: PGRST_CONFIG file + PGRST_* environment)."""
@@ -46,11 +40,16 @@ def with_db_settings(config: Any) -> Any:
         return config
 
 
-def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-    """The WSGI entry point for `gunicorn pgwsgi:app`."""
-    global _app
-    if _app is None:
-        with _lock:
-            if _app is None:
-                _app = create_app()
-    return _app(environ, start_response)
+def __getattr__(name: str) -> Any:
+    """`pgwsgi.app`, built when gunicorn first asks for it.
+
+    With `preload_app = False` (as deploy/gunicorn.conf.py sets) gunicorn looks
+    the attribute up in each worker after the fork, so the pool and the LISTEN
+    thread belong to the worker. An invalid configuration raises here, the worker
+    fails to boot, and gunicorn stops with the error message naming the key.
+    """
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module 'pgwsgi' has no attribute {name!r}")

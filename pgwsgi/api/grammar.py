@@ -6,7 +6,7 @@ enough that its error reports look the same: a failure records *where* it
 happened and what would have been accepted there, alternatives that fail
 without consuming input merge their expectations, and the furthest failure
 wins. That is why every optional element below "notes" what it expected when
-it was absent: it costs nothing on success and gives the parsec-style
+it was absent: it is cheap on success and gives the parsec-style
 `unexpected "x" expecting ...` details on failure.
 
 Conventions inside `Parser`:
@@ -64,6 +64,7 @@ EOF = "end of input"
 _DIGITS = frozenset("0123456789")
 _IDENT_EXTRA = frozenset("_ $")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_QUOTED_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.DOTALL)
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _JSON_KEY_CHARS = re.compile(r"[^(\-:.,>)]+")
 _UNTIL_COMMA_PAREN = re.compile(r"[^,)]*")
@@ -165,6 +166,8 @@ _ErrState = tuple[int, object, list[str], list[str]]
 
 
 class Parser:
+    """A cursor over one parameter's text, with parsec-style error bookkeeping."""
+
     __slots__ = ("s", "n", "i", "e_pos", "e_sys", "e_un", "e_exp")
 
     def __init__(self, text: str) -> None:
@@ -317,9 +320,10 @@ class Parser:
         m = _QUOTED.match(self.s, self.i)
         if m is None:
             # Only an unterminated quote gets here: parsec fails at the end of input.
+            stop = _QUOTED_BODY.match(self.s, self.i + 1).end()
             self.i = self.n
             self.clear()
-            if self.s.endswith("\\") and not self.s.endswith("\\\\"):
+            if stop < self.n:  # a lone backslash at the very end: nothing can follow it
                 self.note(self.n)
             else:
                 self.note(self.n, (show_str("\\"), show_str('"')))
@@ -395,7 +399,8 @@ class Parser:
         k = j
         while k < n and s[k] in _DIGITS:
             k += 1
-        if k > j:
+        # Python refuses int() of more than 4300 digits; such a number is no usable index anyway.
+        if j < k <= j + 4000:
             end = _WS.match(s, k).end()  # as everywhere else, blanks before a separator are fine
             if end == n or s.startswith(("->", "::", ".", ",", ")"), end):
                 self.i = k
@@ -404,7 +409,7 @@ class Parser:
                 return int(s[q:k])
             self.note(k, ("digit", show_str("->"), show_str("::"), show_str("."), show_str(",")))
             self.note_eof(k)
-        elif j > q:
+        elif j == k > q:
             self.note(j, ("digit",))
         else:
             self.note(q, (show_str("-"), "digit"))
@@ -852,7 +857,7 @@ class Parser:
         self.i = p
         return None
 
-    def _at_end(self, consumed: bool, *exp: str) -> None:
+    def _at_end(self, consumed: bool) -> None:
         """`pEnd` of select items: followed by `)`, `,` or the end (whitespace tolerated)."""
         j = _WS.match(self.s, self.i).end()
         if j == self.n or self.s[j] in "),":
@@ -860,7 +865,7 @@ class Parser:
                 self.i = j
                 self.clear()
             return
-        self.note(j, (*exp, show_str(")"), show_str(",")))
+        self.note(j, (show_str(")"), show_str(",")))
         self.note_eof(j)
         raise _Consumed() if consumed or j > self.i else _Empty()
 
@@ -920,7 +925,10 @@ class Parser:
             raise
         cast = self._cast()
         agg = self._aggregate()
-        agg_cast = self._cast() if agg else None
+        # PostgREST also parses `a::int::text`, and then ignores the second cast.
+        agg_cast = self._cast()
+        if agg is None:
+            agg_cast = None
         self._at_end(True)
         self.ws()
         return SelectField(fld, alias, cast, agg, agg_cast)
@@ -1043,7 +1051,6 @@ class Parser:
             break
         self.expect_eof()
         return names
-
 
 
 def run(label: str, text: str, parse: Callable[[Parser], T]) -> T:

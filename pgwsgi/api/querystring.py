@@ -42,7 +42,7 @@ def _read_integer(text: str) -> int | None:
     while len(t) >= 2 and t[0] == "(" and t[-1] == ")":
         t = t[1:-1].strip()
     m = _INTEGER.fullmatch(t)
-    if m is None:
+    if m is None or len(t) > 4000:  # int() refuses more digits; no limit is that large anyway
         return None
     hexa, octal, dec = m.group(2), m.group(3), m.group(4)
     n = int(hexa, 16) if hexa else int(octal, 8) if octal else int(dec)

@@ -200,3 +200,53 @@ def test_base64_secret(make_client) -> None:  # noqa: ANN001
 
     client = make_client(jwt_secret=base64.b64encode(SECRET.encode()).decode(), jwt_secret_is_base64=True)
     assert client.get("/items?id=eq.1", headers=bearer(role="pgwsgi_user")).status_code == 200
+
+
+def test_rs256_token_with_jwks_and_kid(make_client) -> None:  # noqa: ANN001
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jose import jwk
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    from cryptography.hazmat.primitives import serialization
+
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    public = jwk.construct(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), "RS256").to_dict()
+    public["kid"] = "k1"
+    client = make_client(jwt_secret=json.dumps({"keys": [public]}))
+    good = jwt_encode_rs256(pem, {"role": "pgwsgi_admin"}, kid="k1")
+    r = client.get("/secrets?select=id&order=id", headers={"Authorization": f"Bearer {good}"})
+    assert r.status_code == 200
+    assert r.get_json() == [{"id": 1}, {"id": 2}]
+    wrong_kid = jwt_encode_rs256(pem, {"role": "pgwsgi_admin"}, kid="k2")
+    r = client.get("/secrets", headers={"Authorization": f"Bearer {wrong_kid}"})
+    assert r.status_code == 401
+    assert r.get_json()["code"] == "PGRST301"
+
+
+def jwt_encode_rs256(pem: bytes, claims: dict, kid: str) -> str:
+    from jose import jwt as jose_jwt
+
+    return jose_jwt.encode(claims, pem.decode(), algorithm="RS256", headers={"kid": kid})
+
+
+def test_in_database_settings_override_the_environment(pg_server, test_db) -> None:  # noqa: ANN001
+    import psycopg
+    from werkzeug.test import Client as WClient
+
+    from pgwsgi import create_app
+    from tests.conftest import make_config
+
+    with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
+        conn.execute(f'ALTER ROLE pgwsgi_authenticator IN DATABASE "{test_db}" SET pgrst.db_max_rows = \'2\'')
+    try:
+        app = create_app(make_config(pg_server, test_db))
+        try:
+            r = WClient(app).get("/items?select=id&order=id")
+            assert r.get_json() == [{"id": 1}, {"id": 2}]
+        finally:
+            app.close()
+    finally:
+        with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
+            conn.execute(f'ALTER ROLE pgwsgi_authenticator IN DATABASE "{test_db}" RESET pgrst.db_max_rows')

@@ -482,6 +482,18 @@ def test_select_quoted_names():
     assert parse_select('"a,b":"c(d)","x.y"') == (SelectField(Field("c(d)"), alias="a,b"), SelectField(Field("x.y")))
 
 
+def test_select_quoted_names_with_reserved_characters_upstream_case():
+    assert parse_select('":arr->ow::cast","(inside,parens)","a.dotted.column","  col  w  space  "') == (
+        SelectField(Field(":arr->ow::cast")), SelectField(Field("(inside,parens)")),
+        SelectField(Field("a.dotted.column")), SelectField(Field("  col  w  space  ")))
+
+
+def test_select_long_json_chain_upstream_case():
+    assert parse_select("data->0->0xy1->1->23-xy-45->1->xy-6->>0::int") == (SelectField(col(
+        "data", ("->", 0), ("->", "0xy1"), ("->", 1), ("->", "23-xy-45"), ("->", 1), ("->", "xy-6"), ("->>", 0)),
+        cast="int"),)
+
+
 def test_select_aggregates():
     assert parse_select("a.sum(),b.avg(),c.max(),d.min(),e.count()") == tuple(
         SelectField(Field(n), aggregate=a) for n, a in zip("abcde", ["sum", "avg", "max", "min", "count"], strict=True))
@@ -490,6 +502,10 @@ def test_select_aggregates():
 def test_select_aggregate_with_alias_and_casts():
     assert parse_select("total:x::numeric.sum()::int") == (
         SelectField(Field("x"), alias="total", cast="numeric", aggregate="sum", aggregate_cast="int"),)
+
+
+def test_select_second_cast_without_aggregate_is_accepted_and_dropped():
+    assert parse_select("a::int::text") == (SelectField(Field("a"), cast="int"),)
 
 
 def test_select_bare_count_with_alias_and_cast():
@@ -565,6 +581,18 @@ def test_malformed_selects(text):
 
 def test_select_error_message_prefix():
     assert fails(parse_select, "a,b(()").message.startswith('"failed to parse select parameter (a,b(())" (line 1, column ')
+
+
+def test_huge_numbers_do_not_crash():
+    assert parse_field("d->" + "1" * 5000) == col("d", ("->", "1" * 5000))
+    assert parse_field("d->12345678901234567890") == col("d", ("->", 12345678901234567890))
+    assert parse_query([("limit", "9" * 5000)]).limits == ()
+
+
+def test_unterminated_quotes_are_parse_errors():
+    assert fails(parse_select, '"abc').details == 'unexpected end of input expecting "\\\\" or "\\""'
+    assert fails(parse_select, '"abc\\').details == "unexpected end of input"
+    assert fails(parse_filter, 'in.("a').code == "PGRST100"
 
 
 def test_deep_nesting_is_a_parse_error_not_a_crash():
