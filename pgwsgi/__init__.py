@@ -16,9 +16,11 @@ __all__ = ["create_app", "__version__"]
 def create_app(config: Any = None) -> Any:
     """Build and start an application for CONFIG (default: PGRST_CONFIG file + PGRST_* environment)."""
     from pgwsgi.config import config_from_environment
+    from pgwsgi.logsetup import configure_logging
     from pgwsgi.wsgi import App
 
     config = config if config is not None else config_from_environment()
+    configure_logging(config)
     application = App(with_db_settings(config))
     application.start()
     return application

@@ -72,6 +72,10 @@ def run(db: Database, *, read_only: bool, settings: Statement, pre_request: sql.
 
 
 def _db_error(exc: psycopg.Error, is_anonymous: bool) -> ApiError:
+    if exc.sqlstate is None and isinstance(exc, psycopg.DataError):
+        # Refused by psycopg before it reached the server (a NUL byte in a value):
+        # answer as PostgreSQL would for the same bytes.
+        return ApiError(400, "22021", str(exc).strip() or "invalid byte sequence for encoding \"UTF8\": 0x00")
     err = from_pg_error(exc.diag, exc.sqlstate, is_anonymous)
     if err.status >= 500:
         log.error("Database error %s: %s", err.code, err.message)

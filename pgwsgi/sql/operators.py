@@ -38,7 +38,8 @@ def _json_step(expr: sql.Composable, step: JsonStep, params: list[Any]) -> sql.C
 
 def array_literal(values: tuple[str, ...]) -> str:
     """A PostgreSQL array literal whose elements are exactly VALUES (quoted, escaped)."""
-    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    # NUL characters cannot be in a PostgreSQL string; PostgREST drops them from `in` lists.
+    quoted = ('"' + v.replace("\0", "").replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
     return "{" + ",".join(quoted) + "}"
 
 

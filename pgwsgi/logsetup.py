@@ -1,0 +1,23 @@
+"""log-level -> Python logging for the `pgwsgi` loggers, in PostgREST's stderr format."""
+
+from __future__ import annotations
+
+import logging
+
+from pgwsgi.config import Config
+
+LEVELS = {"crit": logging.CRITICAL, "error": logging.ERROR, "warn": logging.WARNING, "info": logging.INFO,
+          "debug": logging.DEBUG}
+
+
+def configure_logging(config: Config) -> None:
+    """Send pgwsgi's log records at or above log-level to stderr, unless the host app configured logging."""
+    logger = logging.getLogger("pgwsgi")
+    logger.setLevel(LEVELS.get(config.log_level, logging.ERROR))
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    # PostgREST prefixes stderr lines with `dd/Mon/YYYY:HH:MM:SS ±zzzz: `.
+    handler.setFormatter(logging.Formatter("%(asctime)s: %(message)s", "%d/%b/%Y:%H:%M:%S %z"))
+    logger.addHandler(handler)
+    logger.propagate = False
