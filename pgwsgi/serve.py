@@ -32,6 +32,9 @@ def worker_count(env: Mapping[str, str] | None = None) -> int:
     return min(2 * (os.cpu_count() or 1) + 1, MAX_DEFAULT_WORKERS)
 
 
+ACCESS_LOG_FORMAT = '%(h)s - %({pgwsgi.role}e)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The gunicorn settings that serve `config`."""
     options: dict[str, Any] = {
@@ -40,6 +43,8 @@ def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> di
         "worker_class": "sync",
         "preload_app": False,
         "accesslog": "-",
+        # PostgREST's access log line; the third field is the role the request ran as.
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "loglevel": _LOG_LEVELS.get(config.log_level, "error"),
         "reuse_port": config.server_reuseport,
