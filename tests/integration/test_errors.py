@@ -108,3 +108,20 @@ def test_no_traceback_on_internal_error(client: Client, monkeypatch) -> None:  #
     assert r.status_code == 500
     assert r.get_json() == {"code": "PGRSTX00", "message": "Internal server error", "details": None, "hint": None}
     assert b"secret internals" not in r.get_data()
+
+
+def test_lost_connection_is_503_then_the_pool_recovers(make_client, pg_server, test_db) -> None:  # noqa: ANN001
+    import psycopg
+
+    client = make_client()
+    assert client.get("/items?id=eq.1").status_code == 200
+    with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE usename = 'pgwsgi_authenticator' AND datname = %s", [test_db])
+    r = client.get("/items?id=eq.1")
+    if r.status_code != 200:
+        assert r.status_code == 503
+        assert r.headers["Retry-After"] == "0"
+        assert r.get_json()["code"] == "PGRST001"
+    statuses = [client.get("/items?id=eq.1").status_code for _ in range(3)]
+    assert statuses[-1] == 200
