@@ -34,7 +34,7 @@ run: venv
 # Without PGWSGI_TEST_DSN the private server is started for the run and stopped
 # after it (PGWSGI_KEEP_DEVDB=1 keeps it running for the next run).
 test: venv
-	$(PY) -m ruff check pgwsgi tests
+	$(PY) -m ruff check pgwsgi tests bench
 	@if [ -n "$(PGWSGI_TEST_DSN)" ]; then \
 	  PGWSGI_TEST_DSN="$(PGWSGI_TEST_DSN)" $(PY) -m pytest -q; \
 	else \
@@ -45,8 +45,8 @@ test: venv
 	fi
 
 lint: venv
-	$(PY) -m ruff check pgwsgi tests
-	$(PY) -m ruff format --check pgwsgi tests
+	$(PY) -m ruff check pgwsgi tests bench
+	$(PY) -m ruff format --check pgwsgi tests bench
 
 bench: venv
 	@$(PY) -m bench.run --devdb $(DEVDB)

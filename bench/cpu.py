@@ -86,14 +86,27 @@ def postmaster_pid(devdb_root: Path) -> int | None:
         return None
 
 
-def machine_times() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+@dataclass(frozen=True)
+class MachineTimes:
+    """Whole-machine CPU seconds since boot, from the first line of /proc/stat."""
+
+    processes: float = 0.0  # user + nice + system: time charged to some process
+    interrupts: float = 0.0  # irq + softirq: loopback TCP is mostly softirq, charged to nobody
+    total: float = 0.0  # everything, idle included
+
+    def __sub__(self, other: MachineTimes) -> MachineTimes:
+        return MachineTimes(
+            self.processes - other.processes, self.interrupts - other.interrupts, self.total - other.total
+        )
+
+
+def machine_times() -> MachineTimes:
+    """CPU seconds of the whole machine since boot (all cores together)."""
     try:
         first = Path("/proc/stat").read_text().splitlines()[0].split()
     except (OSError, IndexError):
-        return 0.0, 0.0
-    # cpu user nice system idle iowait irq softirq steal guest guest_nice; guests are already in user/nice.
-    values = [int(v) for v in first[1:9]]
-    idle = values[3] + values[4]
-    total = sum(values)
-    return (total - idle) / _TICK, total / _TICK
+        return MachineTimes()
+    # cpu user nice system idle iowait irq softirq steal ...; guest time is already inside user/nice.
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in first[1:9])
+    total = user + nice + system + idle + iowait + irq + softirq + steal
+    return MachineTimes((user + nice + system) / _TICK, (irq + softirq) / _TICK, total / _TICK)

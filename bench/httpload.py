@@ -164,8 +164,7 @@ def get_json(url: str, authorization: str | None) -> tuple[int, Any]:
 def verify(url: str, authorization: str | None, expected_rows: int = 1) -> Any:
     """Check that URL answers 200 with exactly EXPECTED_ROWS rows; raises RuntimeError otherwise.
 
-    The first requests also build the application in the worker that gets them
-    (pgwsgi starts lazily, after the fork), so a few are sent.
+    A few are sent, so that more than one worker is likely to be checked.
     """
     body: Any = None
     for _ in range(4):

@@ -1,13 +1,19 @@
-"""Where a worker's CPU goes: pgwsgi's WSGI app called in-process, under cProfile.
+"""Where a worker's CPU goes: pgwsgi's WSGI app called in-process, then under cProfile.
 
     python -m bench.profile [--requests 3000] [--scenario anon-pk]
 
 No HTTP server and no load generator: the app is called directly with a
 prepared WSGI environ, one request at a time, against the benchmark database
-that `make bench` loads (run it first). It prints the time per request with
-and without the profiler, the cumulative time of each pipeline stage, and the
-functions with the largest own time. This complements the CPU split of
-`make bench`: it shows what the worker's share is made of.
+that `make bench` loads (run it first). It prints
+
+1. wall time and CPU (this process, PostgreSQL) per request for the app, for
+   bare psycopg sending the same four statements, and for bare psycopg sending
+   them in one pipeline (one round trip), so the cost of pgwsgi's Python work
+   and of the round trips can be read apart;
+2. the cumulative time of each pipeline stage under cProfile;
+3. the functions with the largest own time.
+
+This complements the CPU split of `make bench`: it shows what the worker's share is made of.
 """
 
 from __future__ import annotations
@@ -15,19 +21,24 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+import psycopg
 from werkzeug.test import EnvironBuilder
 
-from bench import database
+from bench import cpu, database, statements
 from bench.run import CONF, ROOT, SCENARIOS
 from pgwsgi import create_app, devdb
 from pgwsgi.auth import mint_token
-from pgwsgi.config import load_config
+from pgwsgi.catalog.load import load_snapshot
+from pgwsgi.config import Config, load_config
+from pgwsgi.db.pool import connect_kwargs
 
 # (label, file suffix, function name): the pipeline stages as wsgi.App.handle calls them.
 STAGES = (
@@ -60,8 +71,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     sc = next(s for s in SCENARIOS if s.name == args.scenario)
 
-    from pathlib import Path
-
     admin = devdb.start(Path(args.devdb))
     auth_dsn = database.with_database(admin, database.DBNAME).replace("postgres@", "authenticator@", 1)
     env = {"PGRST_CONFIG": str(CONF), "PGRST_DB_URI": auth_dsn, "PGRST_LOG_LEVEL": "error", "PGRST_DB_POOL": "1"}
@@ -72,21 +81,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     builder = EnvironBuilder(path=sc.path, query_string=sc.query, headers=headers)
     template = builder.get_environ()
     builder.close()
+    postmaster = cpu.postmaster_pid(Path(args.devdb))
 
+    print(f"{sc.name}: {args.requests} requests, one at a time, no HTTP (µs per request)")
+    print(f"  {'':<52} {'wall':>7} {'this CPU':>9} {'pg CPU':>7}")
     app = create_app(config)
     try:
         status = _call(app, template)
         if not status.startswith("200"):
             print(f"{sc.path}?{sc.query} answered {status}; run `make bench` first to load the data", file=sys.stderr)
             return 2
-        for _ in range(200):  # warm: prepared statements, JWT cache, pool
-            _call(app, template)
-        wall, cpu = _timed(app, template, args.requests)
-        print(f"{sc.name}: {args.requests} requests in-process, one at a time")
-        print(
-            f"  without profiler: {wall * 1e6 / args.requests:7.1f} µs wall, "
-            f"{cpu * 1e6 / args.requests:7.1f} µs CPU per request ({args.requests / wall:.0f} req/s)"
-        )
+        _report("pgwsgi app (WSGI call)", lambda: _call(app, template), args.requests, postmaster)
+        _bare_psycopg(config, auth_dsn, sc.path, sc.query, headers, args.requests, postmaster)
         prof = cProfile.Profile()
         prof.enable()
         for _ in range(args.requests):
@@ -123,11 +129,45 @@ def _call(app: Any, template: dict[str, Any]) -> str:
     return seen[0]
 
 
-def _timed(app: Any, template: dict[str, Any], n: int) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
+def _report(label: str, fn: Callable[[], Any], n: int, postmaster: int | None) -> None:
+    """Warm FN up, run it N times; print wall time and CPU of this process and of PostgreSQL per call."""
+    for _ in range(min(n, 300)):  # prepared statements, JWT cache, pool
+        fn()
+    me0, pg0, wall = cpu.tree_times(os.getpid()), cpu.tree_times(postmaster), time.perf_counter()
     for _ in range(n):
-        _call(app, template)
-    return time.perf_counter() - wall, time.process_time() - cpu
+        fn()
+    wall = time.perf_counter() - wall
+    me, pg = cpu.tree_times(os.getpid()) - me0, cpu.tree_times(postmaster) - pg0
+    print(f"  {label:<52} {wall * 1e6 / n:7.0f} {me.total * 1e6 / n:9.0f} {pg.total * 1e6 / n:7.0f}")
+
+
+def _bare_psycopg(
+    config: Config, dsn: str, path: str, query: str, headers: list[tuple[str, str]], n: int, postmaster: int | None
+) -> None:
+    """The same statements without pgwsgi: four round trips as pgwsgi sends them, then one pipeline."""
+    with psycopg.connect(dsn, **connect_kwargs(config)) as conn:
+        snapshot = load_snapshot(conn, config.db_schemas, config.db_extra_search_path)
+        tx = statements.build_transaction(conn, config, snapshot, path, query, headers)
+
+        def send(cur: psycopg.Cursor[Any]) -> None:
+            for stmt in tx.statements:
+                # Like pgwsgi.db.transaction: BEGIN/COMMIT unprepared, the rest prepared (prepare_threshold=0).
+                if stmt.params is None:
+                    cur.execute(stmt.text, prepare=False)  # type: ignore[arg-type]
+                else:
+                    cur.execute(stmt.text, stmt.params)  # type: ignore[arg-type]
+
+        def round_trips() -> None:
+            with conn.cursor() as cur:
+                send(cur)
+
+        def pipelined() -> None:
+            # Each statement still gets its own Sync, so an error stops the ones after it.
+            with conn.pipeline(), conn.cursor() as cur:
+                send(cur)
+
+        _report("psycopg, same statements, 4 round trips", round_trips, n, postmaster)
+        _report("psycopg, same statements, pipeline (1 round trip)", pipelined, n, postmaster)
 
 
 def _cumulative(stats: pstats.Stats, suffix: str, func: str) -> float | None:

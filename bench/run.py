@@ -1,13 +1,18 @@
 """`make bench`: pgwsgi over HTTP (gunicorn + wrk) next to pgbench running the same SQL transaction.
 
-    python -m bench.run [--devdb .devdb] [--workers 2] [--connections 8] [--duration 10]
+    python -m bench.run [--devdb .devdb] [--workers 2] [--connections 8] [--duration 10] [--floor]
 
 For each scenario the URL is checked to answer 200 with exactly one row, then
 measured with wrk; the transaction pgwsgi runs for it is rebuilt through
 pgwsgi's own pipeline, checked to return that row, and measured with pgbench
-using the same number of clients and the same duration. The table on stdout
-and bench/results/<timestamp>.json hold the results. The exit status is 1 if
-any measurement saw an error, 2 if the set-up or a check failed.
+using the same number of clients and the same duration. --floor adds gunicorn
+serving a constant response, the cost of HTTP alone.
+
+Two tables go to stdout: throughput and latency (with pgwsgi's throughput as a
+fraction of pgbench's), and the CPU each party (gunicorn, PostgreSQL, the load
+generator) spent per request. bench/results/<timestamp>.json holds everything.
+The exit status is 1 if any measurement saw an error, 2 if the set-up or a
+check failed. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON results go")
     args = p.parse_args(argv)
+    args.devdb = args.devdb.resolve()
     for name in ("workers", "connections", "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name} must be at least 1")
@@ -101,10 +107,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _background_busy(seconds: float = 1.0) -> float:
     """How busy the machine is before we start (percent of all cores), from /proc/stat."""
-    busy0, total0 = cpu.machine_times()
+    before = cpu.machine_times()
     time.sleep(seconds)
-    busy1, total1 = cpu.machine_times()
-    return 100 * (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0.0
+    d = cpu.machine_times() - before
+    return 100 * (d.processes + d.interrupts) / d.total if d.total > 0 else 0.0
 
 
 def _raise_exit(signum: int, _frame: FrameType | None) -> None:
@@ -203,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print(format_table(results))
+    print()
+    print(format_cpu_table(results))
     path = write_results(args, started, admin_dsn, results, bench.scripts, wrk, pgbench_bin, background)
     print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     bad = [f"{m.scenario}/{m.tool}" for m in results if m.errors]
@@ -240,7 +248,7 @@ def _run_scenario(
 
     print(f"[{sc.name}] {sc.about}", flush=True)
     if args.warmup > 0:
-        # Builds the app in every worker and fills psycopg's prepared statements and the JWT cache.
+        # Reaches every worker: fills its pool, psycopg's prepared statements and the JWT cache.
         bench.wrk_run(url, authorization, sc.name, "pgwsgi", args.warmup)
     http = _with_cpu(parties, lambda: bench.wrk_run(url, authorization, sc.name, "pgwsgi", args.duration))
     print(f"  pgwsgi  {http.rps:9.1f} req/s", flush=True)
@@ -286,13 +294,22 @@ def _with_cpu(parties: Parties, measure: Callable[[], Measurement]) -> Measureme
     throughput: it shows where the time goes (see docs/performance.md).
     """
     before = {name: read() for name, read in parties.items()}
-    busy0, total0 = cpu.machine_times()
+    machine0 = cpu.machine_times()
     m = measure()
-    busy1, total1 = cpu.machine_times()
+    machine = cpu.machine_times() - machine0
     used = {name: read() - before[name] for name, read in parties.items()}
     per = max(m.requests, 1)
+
+    def pct(seconds: float) -> float | None:
+        return round(100 * seconds / machine.total, 1) if machine.total > 0 else None
+
     m.detail["cpu"] = {
-        "machine_busy_pct": round(100 * (busy1 - busy0) / (total1 - total0), 1) if total1 > total0 else None,
+        # Percentages of all cores over the measurement.
+        "machine_busy_pct": pct(machine.processes + machine.interrupts),
+        "interrupts_pct": pct(machine.interrupts),
+        # Busy time not charged to the parties: interrupt work the kernel charged to nobody,
+        # this script, and anything else running on the machine (a noise indicator).
+        "unattributed_pct": pct(max(0.0, machine.processes + machine.interrupts - sum(t.total for t in used.values()))),
         **{
             name: {
                 "user_s": round(t.user, 2),
@@ -327,8 +344,28 @@ def format_table(results: Sequence[Measurement]) -> str:
     return "\n".join(lines)
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def format_cpu_table(results: Sequence[Measurement]) -> str:
+    """CPU time per request by party, and how busy the machine was: where the time goes."""
+    head = (
+        f"{'CPU µs per request':<19} {'gunicorn':>9} {'postgres':>9} {'load gen':>9} {'machine busy':>13} "
+        f"{'unattributed':>13}"
+    )
+    lines = [head, "-" * len(head)]
+    for m in results:
+        c = m.detail.get("cpu", {})
+
+        def us(party: str, c: dict[str, Any] = c) -> str:
+            return f"{c[party]['us_per_request']:.0f}" if party in c else "-"
+
+        lines.append(
+            f"{m.scenario + ' ' + m.tool:<19} {us('gunicorn'):>9} {us('postgres'):>9} {us('load_generator'):>9} "
+            f"{_num(c.get('machine_busy_pct'), '{:.0f}%'):>13} {_num(c.get('unattributed_pct'), '{:.0f}%'):>13}"
+        )
+    return "\n".join(lines)
+
+
+def _num(value: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if value is None else fmt.format(value)
 
 
 def write_results(

@@ -118,7 +118,7 @@ def _pgbench_script(conn: psycopg.Connection[Any], statements: Sequence[Statemen
             if m.group(1) == "%":
                 return "%"
             value = next(values)
-            var = f"s{n}p{len(variables) + 1}"
+            var = f"s{n}p{len(variables) + 1}"  # statement n, parameter number k of the script
             variables[var] = _text(tx, value)
             return f":{var}"
 
