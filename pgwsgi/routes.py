@@ -19,10 +19,14 @@ URLS = Map(
 )
 
 
+# Matching only looks at the path, so one adapter serves every request.
+_ADAPTER = URLS.bind("localhost")
+
+
 def route(path: str) -> tuple[Target, str]:
     """(target, name) for PATH, or 404 PGRST125 for any other shape."""
     try:
-        endpoint, args = URLS.bind("localhost").match(path, method="GET")
+        endpoint, args = _ADAPTER.match(path, method="GET")
     except HTTPException:
         raise invalid_path()
     if path != "/" and path.endswith("/"):

@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from pgwsgi.db.pool import Database
 from pgwsgi.errors import ApiError, client_error, from_pg_error
@@ -39,6 +40,10 @@ def run(db: Database, *, read_only: bool, settings: Statement, pre_request: sql.
         main: Statement, commit: bool, is_anonymous: bool,
         check: Callable[[dict[str, Any]], None] | None = None) -> TxResult:
     """Execute the request transaction and return the main statement's row.
+
+    Four round trips (BEGIN, settings, pre-request, main, COMMIT). Sending them in
+    one psycopg pipeline was measured (docs/performance.md): it saves wall time
+    per request but costs more worker CPU, and throughput on a busy machine fell.
 
     CHECK may raise an ApiError after the main statement ran (e.g. a singular
     response that is not one row); the transaction is then rolled back.
@@ -83,7 +88,7 @@ def _db_error(exc: psycopg.Error, is_anonymous: bool) -> ApiError:
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:
-    if conn.broken or conn.closed:
+    if conn.broken or conn.closed or conn.info.transaction_status == TransactionStatus.IDLE:
         return
     try:
         conn.execute("ROLLBACK", prepare=False)
