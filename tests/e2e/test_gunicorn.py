@@ -156,21 +156,16 @@ def test_demo_security_model(demo_server: str) -> None:
     assert json.loads(body)["code"] == "PGRST301"
 
 
-def test_invalid_configuration_stops_start_up_naming_the_key(pg_server: Server, test_db: str) -> None:
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"PGRST_DB_POOL": "lots"}, b"db-pool"),
+    ({"PGRST_JWT_SECRET": "too-short"}, b"The JWT secret must be at least 32 characters long."),
+])
+def test_invalid_configuration_stops_start_up(pg_server: Server, test_db: str, setting: dict[str, str],
+                                              message: bytes) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
-    env.update({"PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR), "PGRST_DB_POOL": "lots"})
+    env.update({"PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR), **setting})
     proc = subprocess.run(
         [sys.executable, "-m", "gunicorn", "pgwsgi:app", "-b", f"127.0.0.1:{free_port()}", "-w", "1"],
         cwd=ROOT, env=env, capture_output=True, timeout=60)
     assert proc.returncode != 0
-    assert b"db-pool" in proc.stderr
-
-
-def test_short_jwt_secret_stops_start_up(pg_server: Server, test_db: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
-    env.update({"PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR), "PGRST_JWT_SECRET": "too-short"})
-    proc = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "pgwsgi:app", "-b", f"127.0.0.1:{free_port()}", "-w", "1"],
-        cwd=ROOT, env=env, capture_output=True, timeout=60)
-    assert proc.returncode != 0
-    assert b"The JWT secret must be at least 32 characters long." in proc.stderr
+    assert message in proc.stderr
