@@ -35,6 +35,7 @@ run: venv
 # after it (PGWSGI_KEEP_DEVDB=1 keeps it running for the next run).
 test: venv
 	$(PY) -m ruff check pgwsgi tests bench
+	$(PY) -m ruff format --check --quiet pgwsgi tests bench
 	@if [ -n "$(PGWSGI_TEST_DSN)" ]; then \
 	  PGWSGI_TEST_DSN="$(PGWSGI_TEST_DSN)" $(PY) -m pytest -q; \
 	else \

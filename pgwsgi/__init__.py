@@ -13,6 +13,7 @@ from pgwsgi.version import __version__
 
 __all__ = ["create_app", "__version__"]
 
+
 def create_app(config: Any = None) -> Any:
     """Build and start an application for CONFIG (default: PGRST_CONFIG file + PGRST_* environment)."""
     from pgwsgi.config import config_from_environment

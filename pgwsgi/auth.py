@@ -42,7 +42,7 @@ _EC_ALG_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 _KNOWN_ALGS = frozenset((*_HMAC_ALGS, *_RSA_ALGS, *_EC_ALG_BY_CURVE.values(), "EdDSA"))
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _BEARER_SPACE = " \t\n\v\f\r\xa0"
-_INT64 = 2 ** 63
+_INT64 = 2**63
 _NOTHING: Any = object()
 
 # Messages and library details exactly as PostgREST renders them.
@@ -59,9 +59,9 @@ _UNSECURED = "JWT is unsecured but expected 'alg' was not 'none'"
 class Identity:
     """Who a request runs as."""
 
-    role: str                 # resolved role to SET
-    claims: dict[str, Any]    # decoded JWT claims ({} without token)
-    is_anonymous: bool        # role is db-anon-role (PostgREST's 401-vs-403 rule for SQLSTATE 42501)
+    role: str  # resolved role to SET
+    claims: dict[str, Any]  # decoded JWT claims ({} without token)
+    is_anonymous: bool  # role is db-anon-role (PostgREST's 401-vs-403 rule for SQLSTATE 42501)
 
 
 @dataclass
@@ -76,8 +76,9 @@ class CacheStats:
 class _Key:
     """One verification (and maybe signing) key, with the token algs it may check."""
 
-    def __init__(self, kid: str | None, algs: tuple[str, ...], public: dict[str, Any],
-                 private: dict[str, Any] | None) -> None:
+    def __init__(
+        self, kid: str | None, algs: tuple[str, ...], public: dict[str, Any], private: dict[str, Any] | None
+    ) -> None:
         self.kid = kid
         self.algs = algs
         # One python-jose key object per alg, built from key material of the
@@ -111,7 +112,9 @@ class Authenticator:
                 "The config `jwt-role-claim-key=%s` is using the deprecated JSPath syntax. Update it to the new "
                 "JSONPath syntax as support for JSPath will be removed in a future release. See the migration "
                 "guide on how to update: https://github.com/PostgREST/postgrest/blob/main/CHANGELOG.md"
-                "#migration-to-v16", self.role_path.canonical)
+                "#migration-to-v16",
+                self.role_path.canonical,
+            )
         self._max_entries = config.jwt_cache_max_entries
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
@@ -176,8 +179,13 @@ class Authenticator:
             raise bearer_error("PGRST301", _BAD_ALG, _UNSECURED)
         kid = header.get("kid")
         signature = _b64decode(parts[2])
-        if (not isinstance(alg, str) or alg not in _KNOWN_ALGS or "enc" in header or signature is None
-                or (kid is not None and not isinstance(kid, str))):
+        if (
+            not isinstance(alg, str)
+            or alg not in _KNOWN_ALGS
+            or "enc" in header
+            or signature is None
+            or (kid is not None and not isinstance(kid, str))
+        ):
             raise bearer_error("PGRST301", _BAD_CRYPTO)
         if alg == "EdDSA":
             # python-jose has no EdDSA (Ed25519/Ed448), so pgwsgi rejects it outright
@@ -276,6 +284,7 @@ def _validate_claims(claims: dict[str, Any], aud: str | None, now: int) -> None:
 
 # --- keys --------------------------------------------------------------------------------------
 
+
 def _secret_bytes(config: Config) -> bytes | None:
     """jwt-secret as key material: base64-decoded first when jwt-secret-is-base64."""
     if not config.jwt_secret:
@@ -317,8 +326,10 @@ def _load_keys(config: Config) -> list[_Key] | None:
         return [_Key(None, ("HS256",), {"kty": "oct", "k": _b64url(raw)}, {"kty": "oct", "k": _b64url(raw)})]
     keys = [key for n, entry in enumerate(entries) if (key := _load_jwk(entry, n)) is not None]
     if not keys:
-        raise ValueError("jwt-secret: no usable key in the JWK(S); pgwsgi verifies with oct (HS256/384/512), "
-                         "RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) keys")
+        raise ValueError(
+            "jwt-secret: no usable key in the JWK(S); pgwsgi verifies with oct (HS256/384/512), "
+            "RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) keys"
+        )
     return keys
 
 
@@ -331,7 +342,7 @@ def _load_jwk(entry: Any, n: int) -> _Key | None:
         raise ValueError(f"jwt-secret: JWK #{n} has a non-string kid")
     where = f"JWK #{n}" + (f" (kid {kid})" if kid else "")
     if entry.get("use") == "enc":
-        log.warning("jwt-secret: ignoring %s: use is \"enc\", not \"sig\"", where)
+        log.warning('jwt-secret: ignoring %s: use is "enc", not "sig"', where)
         return None
     if kty == "oct":
         k = entry.get("k")

@@ -73,6 +73,7 @@ def compile_role_path(text: str) -> RolePath:
 
 # --- value helpers -----------------------------------------------------------------------------
 
+
 def _children(value: Any) -> list[Any]:
     # PostgREST's JSON objects iterate in key order (aeson KeyMap is a sorted map),
     # not insertion order; mimic it so "first match" picks the same value.
@@ -112,8 +113,7 @@ def _json_equal(a: Any, b: Any) -> bool:
 def _compare(op: str, a: Any, b: Any) -> bool:
     """RFC 9535 comparison; `_MISSING` stands for an empty node list."""
     if op == "==":
-        return (a is _MISSING and b is _MISSING) or (
-            a is not _MISSING and b is not _MISSING and _json_equal(a, b))
+        return (a is _MISSING and b is _MISSING) or (a is not _MISSING and b is not _MISSING and _json_equal(a, b))
     if op == "!=":
         return not _compare("==", a, b)
     if op == ">":
@@ -135,6 +135,7 @@ def _regex(pattern: str) -> re.Pattern | None:
 
 
 # --- RFC 9535 JSONPath -------------------------------------------------------------------------
+
 
 class _JsonPathParser:
     """Recursive descent over the RFC 9535 grammar; `_Fail` means no match here."""
@@ -208,6 +209,7 @@ class _JsonPathParser:
             for seg in segments:
                 nodes = [out for node in nodes for out in seg(node, root)]
             return nodes
+
         return run
 
     def segment(self) -> Node:
@@ -228,7 +230,7 @@ class _JsonPathParser:
             self.i += 1
             while self.i < len(self.s) and (_name_first(self.s[self.i]) or self.s[self.i].isalnum()):
                 self.i += 1
-            return self.s[start:self.i]
+            return self.s[start : self.i]
         raise _Fail(f"expected a member name at position {self.i}")
 
     def bracketed(self) -> Node:
@@ -243,8 +245,13 @@ class _JsonPathParser:
         return lambda cur, root: [out for sel in sels for out in sel(cur, root)]
 
     def selector(self) -> Node:
-        return self.first_of(self.name_selector, self.slice_selector, self.index_selector,
-                             lambda: (self.expect("*"), _wildcard)[1], self.filter_selector)
+        return self.first_of(
+            self.name_selector,
+            self.slice_selector,
+            self.index_selector,
+            lambda: (self.expect("*"), _wildcard)[1],
+            self.filter_selector,
+        )
 
     def name_selector(self) -> Node:
         return _member(self.quoted())
@@ -257,6 +264,7 @@ class _JsonPathParser:
                 return []
             i = idx if idx >= 0 else idx + len(cur)
             return [cur[i]] if 0 <= i < len(cur) else []
+
         return run
 
     def slice_selector(self) -> Node:
@@ -310,6 +318,7 @@ class _JsonPathParser:
 
         def run(cur: Any, root: Any) -> list:
             return [child for child in _children(cur) if cond(child, root)]
+
         return run
 
     def logical_or(self) -> Callable[[Any, Any], bool]:
@@ -348,6 +357,7 @@ class _JsonPathParser:
 
             def fn(cur: Any, root: Any) -> bool:
                 return bool(q(cur, root))
+
         return (lambda cur, root: not fn(cur, root)) if neg else fn
 
     def comparison(self) -> Callable[[Any, Any], bool]:
@@ -402,6 +412,7 @@ class _JsonPathParser:
                 else:
                     return _MISSING
             return value
+
         return run
 
     def singular_step(self) -> str | int:
@@ -437,6 +448,7 @@ class _JsonPathParser:
             if rx is None:  # an invalid regex matches nothing rather than failing the request
                 return False
             return bool(rx.fullmatch(text) if full else rx.search(text))
+
         return run
 
     def function_arg(self) -> Callable[[Any, Any], Any]:
@@ -449,6 +461,7 @@ class _JsonPathParser:
         def run(cur: Any, root: Any) -> Any:
             nodes = q(cur, root)
             return nodes[0] if len(nodes) == 1 else _MISSING
+
         return run
 
 
@@ -463,6 +476,7 @@ def _wildcard(cur: Any, root: Any) -> list:
 def _member(key: str) -> Node:
     def run(cur: Any, root: Any) -> list:
         return [cur[key]] if isinstance(cur, dict) and key in cur else []
+
     return run
 
 
@@ -478,11 +492,14 @@ _OLD_OPS: dict[str, Callable[[str, str], bool]] = {
 }
 
 
-_OLD_STEP = re.compile(r"""
+_OLD_STEP = re.compile(
+    r"""
     \.(?:(?P<key>[\w$@]+)|"(?P<qkey>[^"]*)")
   | \[(?P<idx>[0-9]+)\]
   | \[\?\(@\s*(?P<op>==\^|==|!=|\^==|\*==)\s*"(?P<pat>[^"]*)"\)\]\Z
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 def _parse_deprecated(text: str) -> tuple[Callable[[Any], list], str]:
@@ -506,7 +523,8 @@ def _parse_deprecated(text: str) -> tuple[Callable[[Any], list], str]:
         value = claims
         for kind, arg in steps:
             if (kind == "key" and isinstance(value, dict) and arg in value) or (
-                    kind == "idx" and isinstance(value, list) and arg < len(value)):
+                kind == "idx" and isinstance(value, list) and arg < len(value)
+            ):
                 value = value[arg]
             elif kind == "filter" and isinstance(value, list):
                 op, pattern = arg
@@ -515,6 +533,7 @@ def _parse_deprecated(text: str) -> tuple[Callable[[Any], list], str]:
             else:
                 return []
         return [value]
+
     return run, "".join(_dump_step(kind, arg) for kind, arg in steps)
 
 

@@ -107,8 +107,17 @@ def start(root: Path) -> str:
             shutil.rmtree(data)
         _cmd(
             user,
-            [str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
-             "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
             stdout=subprocess.DEVNULL,
         )
     if is_running(root):
@@ -122,7 +131,19 @@ def start(root: Path) -> str:
     )
     _cmd(
         user,
-        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-o", opts, "-w", "-t", "60", "start"],
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "server.log"),
+            "-o",
+            opts,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
@@ -139,8 +160,7 @@ def stop(root: Path) -> None:
     data = root / "data"
     if not (data / "postmaster.pid").exists():
         return
-    _cmd(_run_as(), [str(bin_dir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-         stdout=subprocess.DEVNULL)
+    _cmd(_run_as(), [str(bin_dir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL)
 
 
 def main(argv: list[str] | None = None) -> int:

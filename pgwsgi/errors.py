@@ -73,20 +73,23 @@ def unsupported_method(method: str) -> ApiError:
 
 def connection_error(details: str | None) -> ApiError:
     """PGRST000: the database cannot be reached."""
-    return ApiError(503, "PGRST000", "Database connection error. Retrying the connection.", details,
-                    headers=[("Retry-After", "0")])
+    return ApiError(
+        503, "PGRST000", "Database connection error. Retrying the connection.", details, headers=[("Retry-After", "0")]
+    )
 
 
 def client_error(details: str | None) -> ApiError:
     """PGRST001: the connection broke during the request."""
-    return ApiError(503, "PGRST001", "Database client error. Retrying the connection.", details,
-                    headers=[("Retry-After", "0")])
+    return ApiError(
+        503, "PGRST001", "Database client error. Retrying the connection.", details, headers=[("Retry-After", "0")]
+    )
 
 
 def no_schema_cache() -> ApiError:
     """PGRST002: the catalog snapshot has never loaded."""
-    return ApiError(503, "PGRST002", "Could not query the database for the schema cache. Retrying.",
-                    headers=[("Retry-After", "0")])
+    return ApiError(
+        503, "PGRST002", "Could not query the database for the schema cache. Retrying.", headers=[("Retry-After", "0")]
+    )
 
 
 def pool_timeout() -> ApiError:
@@ -98,7 +101,10 @@ def sqlstate_status(sqlstate: str, message: str, is_anonymous: bool) -> int:
     """HTTP status for a PostgreSQL error, in PostgREST's order (first match wins)."""
     s = sqlstate
     prefix_status = {
-        "08": 503, "09": 500, "0L": 403, "0P": 403,
+        "08": 503,
+        "09": 500,
+        "0L": 403,
+        "0P": 403,
     }
     if s[:2] in prefix_status:
         return prefix_status[s[:2]]
@@ -114,8 +120,23 @@ def sqlstate_status(sqlstate: str, message: str, is_anonymous: bool) -> int:
         return 500
     if s == "57P01":
         return 503
-    two = {"25": 500, "28": 403, "2D": 500, "38": 500, "39": 500, "3B": 500, "40": 500, "53": 503,
-           "54": 500, "55": 500, "57": 500, "58": 500, "F0": 500, "HV": 500, "XX": 500}
+    two = {
+        "25": 500,
+        "28": 403,
+        "2D": 500,
+        "38": 500,
+        "39": 500,
+        "3B": 500,
+        "40": 500,
+        "53": 503,
+        "54": 500,
+        "55": 500,
+        "57": 500,
+        "58": 500,
+        "F0": 500,
+        "HV": 500,
+        "XX": 500,
+    }
     if s[:2] in two:
         return two[s[:2]]
     if s == "P0001":
@@ -156,28 +177,43 @@ def from_pg_error(diag: Any, sqlstate: str | None, is_anonymous: bool) -> ApiErr
 
 def _raised_pgrst(message: str, detail: str | None) -> ApiError:
     """`RAISE SQLSTATE 'PGRST'` with a JSON MESSAGE and DETAIL (E-RAISE-PGRST)."""
-    hint = ("MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: "
-            "'details', 'hint'.")
+    hint = "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'."
     try:
         doc = json.loads(message)
         if not (isinstance(doc, dict) and isinstance(doc.get("code"), str) and isinstance(doc.get("message"), str)):
             raise ValueError
     except ValueError:
-        return ApiError(500, "PGRST121", "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
-                        f"Invalid JSON value for MESSAGE: '{message}'", hint)
-    detail_hint = ("DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: "
-                   "'status_text'.")
+        return ApiError(
+            500,
+            "PGRST121",
+            "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
+            f"Invalid JSON value for MESSAGE: '{message}'",
+            hint,
+        )
+    detail_hint = (
+        "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'."
+    )
     if detail is None:
-        return ApiError(500, "PGRST121", "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
-                        "DETAIL is missing in the RAISE statement", detail_hint)
+        return ApiError(
+            500,
+            "PGRST121",
+            "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
+            "DETAIL is missing in the RAISE statement",
+            detail_hint,
+        )
     try:
         det = json.loads(detail)
-        if not (isinstance(det, dict) and isinstance(det.get("status"), int)
-                and isinstance(det.get("headers"), dict)):
+        if not (isinstance(det, dict) and isinstance(det.get("status"), int) and isinstance(det.get("headers"), dict)):
             raise ValueError
     except ValueError:
-        return ApiError(500, "PGRST121", "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
-                        f"Invalid JSON value for DETAIL: '{detail}'", detail_hint)
+        return ApiError(
+            500,
+            "PGRST121",
+            "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
+            f"Invalid JSON value for DETAIL: '{detail}'",
+            detail_hint,
+        )
     headers = [(str(k), str(v)) for k, v in det["headers"].items()]
-    return ApiError(det["status"], doc["code"], doc["message"], doc.get("details"), doc.get("hint"), headers,
-                    det.get("status_text"))
+    return ApiError(
+        det["status"], doc["code"], doc["message"], doc.get("details"), doc.get("hint"), headers, det.get("status_text")
+    )

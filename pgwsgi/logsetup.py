@@ -6,8 +6,13 @@ import logging
 
 from pgwsgi.config import Config
 
-LEVELS = {"crit": logging.CRITICAL, "error": logging.ERROR, "warn": logging.WARNING, "info": logging.INFO,
-          "debug": logging.DEBUG}
+LEVELS = {
+    "crit": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+}
 
 
 def configure_logging(config: Config) -> None:

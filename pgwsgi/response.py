@@ -40,10 +40,16 @@ def range_status(lower: int, page_total: int, total: int | None) -> int:
 
 def check_singular(plan: ReadPlan) -> Any:
     """A row check that rejects a singular response of other than one row (PGRST116)."""
+
     def check(row: dict[str, Any]) -> None:
         if plan.media in ("object", "object-stripped") and row["page_total"] != 1:
-            raise ApiError(406, "PGRST116", "Cannot coerce the result to a single JSON object",
-                           f"The result contains {row['page_total']} rows")
+            raise ApiError(
+                406,
+                "PGRST116",
+                "Cannot coerce the result to a single JSON object",
+                f"The result contains {row['page_total']} rows",
+            )
+
     return check
 
 
@@ -53,9 +59,13 @@ def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any]) -> Respons
     page_total = row["page_total"]
     status = range_status(plan.offset, page_total, total)
     if status == 416:
-        raise ApiError(416, "PGRST103", "Requested range not satisfiable",
-                       f"An offset of {plan.offset} was requested, but there are only {total} rows.",
-                       headers=[("Content-Range", f"*/{total}")])
+        raise ApiError(
+            416,
+            "PGRST103",
+            "Requested range not satisfiable",
+            f"An offset of {plan.offset} was requested, but there are only {total} rows.",
+            headers=[("Content-Range", f"*/{total}")],
+        )
     headers = [
         ("Content-Range", content_range(plan.offset, page_total, total)),
         ("Content-Location", _content_location(req)),
@@ -103,8 +113,11 @@ def apply_response_gucs(resp: Response, row: dict[str, Any]) -> None:
         except ValueError:
             pairs = None
         if pairs is None:
-            raise ApiError(500, "PGRST111", "response.headers guc must be a JSON array composed of objects with a "
-                                            "single key and a string value")
+            raise ApiError(
+                500,
+                "PGRST111",
+                "response.headers guc must be a JSON array composed of objects with a single key and a string value",
+            )
         for name in {n.lower() for n, _ in pairs}:
             resp.headers.remove(name)  # case-insensitive, every occurrence
         for name, value in pairs:

@@ -75,8 +75,12 @@ class App:
         if request.method not in SUPPORTED_METHODS:
             raise unsupported_method(request.method)
         if target != "relation":
-            raise ApiError(400, "PGRST127", "Feature not implemented",
-                           "The OpenAPI root and /rpc endpoints are not implemented yet.")
+            raise ApiError(
+                400,
+                "PGRST127",
+                "Feature not implemented",
+                "The OpenAPI root and /rpc endpoints are not implemented yet.",
+            )
         req = parse(request, target, name, self.config)
         if req.method == "OPTIONS":
             return render_options(find_relation(req, snapshot))
@@ -97,8 +101,16 @@ class App:
         return render_read(req, plan, result.row)
 
     def _settings(self, req: Any, identity: Identity) -> tuple[sql.Composable, list[Any]]:
-        return request_settings(self.config, identity, schema=req.schema, method=req.method, path=req.path,
-                                headers=req.headers, cookies=req.cookies, timezone=req.preferences.timezone)
+        return request_settings(
+            self.config,
+            identity,
+            schema=req.schema,
+            method=req.method,
+            path=req.path,
+            headers=req.headers,
+            cookies=req.cookies,
+            timezone=req.preferences.timezone,
+        )
 
     def _commit(self, req: Any) -> bool:
         """db-tx-end, with Prefer: tx overriding it where allowed (TX-END, H-PREFER-TX)."""

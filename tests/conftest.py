@@ -69,8 +69,9 @@ def load_sql(server: Server, dbname: str, *files: Path) -> None:
 @contextlib.contextmanager
 def database(server: Server, name: str, *files: Path) -> Iterator[str]:
     """A fresh database NAME with FILES loaded; dropped afterwards."""
-    janitor = DatabaseJanitor(user=server.user, host=server.host, port=server.port, dbname=name,
-                              password=server.password)
+    janitor = DatabaseJanitor(
+        user=server.user, host=server.host, port=server.port, dbname=name, password=server.password
+    )
     with janitor:
         load_sql(server, name, *files)
         yield name

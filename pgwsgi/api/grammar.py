@@ -213,7 +213,7 @@ class Parser(FieldParser):
     def is_val(self) -> str:
         s, p = self.s, self.i
         for word in IS_VALUES:
-            seg = s[p:p + len(word)]
+            seg = s[p : p + len(word)]
             if seg.isascii() and seg.lower() == word:
                 self.i = p + len(word)
                 self.clear()

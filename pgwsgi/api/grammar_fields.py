@@ -58,7 +58,7 @@ class FieldParser(Cursor):
                 if k == j + 1:
                     self.note(j + 1, (show_str(">"), *exp))
                     raise Consumed()
-                parts.append(s[j + 1:k].strip())
+                parts.append(s[j + 1 : k].strip())
                 self.i = k
                 continue
             self.note(j, (*exp, show_str("-")))

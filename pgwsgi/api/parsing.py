@@ -52,8 +52,40 @@ WS = re.compile(r"[ \t]*")
 
 # -- Haskell `show`, used by parsec to print tokens ----------------------------
 
-_CTRL = ("NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "a", "b", "t", "n", "v", "f", "r", "SO", "SI",
-         "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC", "FS", "GS", "RS", "US")
+_CTRL = (
+    "NUL",
+    "SOH",
+    "STX",
+    "ETX",
+    "EOT",
+    "ENQ",
+    "ACK",
+    "a",
+    "b",
+    "t",
+    "n",
+    "v",
+    "f",
+    "r",
+    "SO",
+    "SI",
+    "DLE",
+    "DC1",
+    "DC2",
+    "DC3",
+    "DC4",
+    "NAK",
+    "SYN",
+    "ETB",
+    "CAN",
+    "EM",
+    "SUB",
+    "ESC",
+    "FS",
+    "GS",
+    "RS",
+    "US",
+)
 
 
 def _lit_char(c: str) -> str:
@@ -325,7 +357,8 @@ def run_parser(name: str, parser: C, parse: Callable[[C], T]) -> T:
         raise parser.error(name) from None
     except TooDeep as exc:
         line, col = _line_col(parser.s, exc.pos)
-        raise parse_error(f'"{name}" (line {line}, column {col})',
-                          f"nesting deeper than {MAX_DEPTH} levels is not supported") from None
+        raise parse_error(
+            f'"{name}" (line {line}, column {col})', f"nesting deeper than {MAX_DEPTH} levels is not supported"
+        ) from None
     except RecursionError:
         raise parse_error(f'"{name}" (line 1, column 1)', "input nested too deeply") from None

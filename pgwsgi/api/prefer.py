@@ -37,9 +37,9 @@ def parse_prefer(values: Iterable[str]) -> Preferences:
                 key, value = _SIMPLE[token]
                 found.setdefault(key, value)
             elif token.startswith("timezone="):
-                found.setdefault("timezone", token[len("timezone="):])
+                found.setdefault("timezone", token[len("timezone=") :])
             elif token.startswith("max-affected="):
-                number = token[len("max-affected="):]
+                number = token[len("max-affected=") :]
                 # A non-numeric value is ignored, as PostgREST does.
                 if number.isdigit():
                     found.setdefault("max_affected", int(number))

@@ -19,6 +19,10 @@ def parse_range(header: str | None, method: str) -> tuple[int, int | None]:
     first = int(m.group(1))
     last = int(m.group(2)) if m.group(2) else None
     if last is not None and first > last:
-        raise ApiError(416, "PGRST103", "Requested range not satisfiable",
-                       "The lower boundary must be lower than or equal to the upper boundary in the Range header.")
+        raise ApiError(
+            416,
+            "PGRST103",
+            "Requested range not satisfiable",
+            "The lower boundary must be lower than or equal to the upper boundary in the Range header.",
+        )
     return first, last

@@ -36,8 +36,12 @@ def choose_schema(request: Request, config: Config) -> tuple[str, bool]:
     if wanted is None:
         return config.db_schemas[0], negotiated
     if wanted not in config.db_schemas:
-        raise ApiError(406, "PGRST106", f"Invalid schema: {wanted}",
-                       hint="Only the following schemas are exposed: " + ", ".join(config.db_schemas))
+        raise ApiError(
+            406,
+            "PGRST106",
+            f"Invalid schema: {wanted}",
+            hint="Only the following schemas are exposed: " + ", ".join(config.db_schemas),
+        )
     return wanted, True
 
 

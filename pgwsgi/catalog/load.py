@@ -20,11 +20,22 @@ log = logging.getLogger("pgwsgi.catalog")
 
 # SQL spellings of built-in types that are not pg_type names (for `::cast`).
 TYPE_ALIASES = {
-    "int": "int4", "integer": "int4", "smallint": "int2", "bigint": "int8", "real": "float4",
-    "float": "float8", "double precision": "float8", "boolean": "bool", "decimal": "numeric",
-    "character varying": "varchar", "character": "bpchar", "char": "bpchar",
-    "timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz",
-    "time without time zone": "time", "time with time zone": "timetz",
+    "int": "int4",
+    "integer": "int4",
+    "smallint": "int2",
+    "bigint": "int8",
+    "real": "float4",
+    "float": "float8",
+    "double precision": "float8",
+    "boolean": "bool",
+    "decimal": "numeric",
+    "character varying": "varchar",
+    "character": "bpchar",
+    "char": "bpchar",
+    "timestamp without time zone": "timestamp",
+    "timestamp with time zone": "timestamptz",
+    "time without time zone": "time",
+    "time with time zone": "timetz",
 }
 
 
@@ -35,13 +46,13 @@ def _queries() -> dict[str, str]:
     return {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
 
 
-def load_snapshot(conn: psycopg.Connection[Any], schemas: tuple[str, ...],
-                  extra_search_path: tuple[str, ...] = ()) -> CatalogSnapshot:
+def load_snapshot(
+    conn: psycopg.Connection[Any], schemas: tuple[str, ...], extra_search_path: tuple[str, ...] = ()
+) -> CatalogSnapshot:
     """Read the catalog of SCHEMAS (and cast types of EXTRA_SEARCH_PATH) through CONN."""
     started = time.monotonic()
     q = _queries()
-    params = {"schemas": list(schemas),
-              "type_schemas": ["pg_catalog", *schemas, *extra_search_path]}
+    params = {"schemas": list(schemas), "type_schemas": ["pg_catalog", *schemas, *extra_search_path]}
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute("set transaction read only")
         cur.execute("select set_config('search_path', '', true)")
@@ -57,33 +68,63 @@ def load_snapshot(conn: psycopg.Connection[Any], schemas: tuple[str, ...],
         type_rows = cur.fetchall()
     snapshot = CatalogSnapshot(
         relations=MappingProxyType(_relations(rel_rows, col_rows)),
-        foreign_keys=tuple(ForeignKey(r["name"], r["schema"], r["table"], tuple(r["columns"]), r["ref_schema"],
-                                      r["ref_table"], tuple(r["ref_columns"])) for r in fk_rows),
+        foreign_keys=tuple(
+            ForeignKey(
+                r["name"],
+                r["schema"],
+                r["table"],
+                tuple(r["columns"]),
+                r["ref_schema"],
+                r["ref_table"],
+                tuple(r["ref_columns"]),
+            )
+            for r in fk_rows
+        ),
         functions=MappingProxyType(_functions(fn_rows)),
         types=MappingProxyType(_types(type_rows)),
         pg_version=conn.info.server_version,
         loaded_at=time.time(),
     )
-    log.info("Schema cache loaded in %.1f ms: %d relations, %d functions", (time.monotonic() - started) * 1000,
-             len(snapshot.relations), sum(len(v) for v in snapshot.functions.values()))
+    log.info(
+        "Schema cache loaded in %.1f ms: %d relations, %d functions",
+        (time.monotonic() - started) * 1000,
+        len(snapshot.relations),
+        sum(len(v) for v in snapshot.functions.values()),
+    )
     return snapshot
 
 
 def _relations(rel_rows: list[dict[str, Any]], col_rows: list[dict[str, Any]]) -> dict[tuple[str, str], Relation]:
     columns: dict[tuple[str, str], list[Column]] = defaultdict(list)
     for r in col_rows:
-        columns[(r["schema"], r["relation"])].append(Column(
-            name=r["name"], position=r["position"], type=r["type"], type_schema=r["type_schema"],
-            type_name=r["type_name"], base_type=r["base_type"], nullable=r["nullable"], default=r["default"],
-            is_array=r["is_array"]))
+        columns[(r["schema"], r["relation"])].append(
+            Column(
+                name=r["name"],
+                position=r["position"],
+                type=r["type"],
+                type_schema=r["type_schema"],
+                type_name=r["type_name"],
+                base_type=r["base_type"],
+                nullable=r["nullable"],
+                default=r["default"],
+                is_array=r["is_array"],
+            )
+        )
     out = {}
     for r in rel_rows:
         key = (r["schema"], r["name"])
         mask = r["updatable_mask"] or 0
         out[key] = Relation(
-            schema=r["schema"], name=r["name"], kind=r["kind"], columns=tuple(columns.get(key, ())),
-            primary_key=tuple(r["primary_key"]), insertable=bool(mask & 8), updatable=bool(mask & 4),
-            deletable=bool(mask & 16), description=r["description"])
+            schema=r["schema"],
+            name=r["name"],
+            kind=r["kind"],
+            columns=tuple(columns.get(key, ())),
+            primary_key=tuple(r["primary_key"]),
+            insertable=bool(mask & 8),
+            updatable=bool(mask & 4),
+            deletable=bool(mask & 16),
+            description=r["description"],
+        )
     return out
 
 
@@ -91,14 +132,28 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
     out: dict[tuple[str, str], list[Function]] = defaultdict(list)
     for r in rows:
         names, types, modes = r["arg_names"], r["arg_types"], r["arg_modes"] or ["i"] * len(r["arg_types"])
-        inputs = [(names[i] if i < len(names) else "", types[i], modes[i])
-                  for i in range(len(types)) if modes[i] in ("i", "b", "v")]
+        inputs = [
+            (names[i] if i < len(names) else "", types[i], modes[i])
+            for i in range(len(types))
+            if modes[i] in ("i", "b", "v")
+        ]
         first_default = r["n_in_args"] - r["n_defaults"]
-        params = tuple(Parameter(name, typ, i < first_default, mode == "v") for i, (name, typ, mode) in enumerate(inputs))
-        out[(r["schema"], r["name"])].append(Function(
-            schema=r["schema"], name=r["name"], parameters=params, return_type_schema=r["return_type_schema"],
-            return_type=r["return_type"], returns_set=r["returns_set"], returns_composite=r["returns_composite"],
-            volatility=r["volatility"], description=r["description"]))
+        params = tuple(
+            Parameter(name, typ, i < first_default, mode == "v") for i, (name, typ, mode) in enumerate(inputs)
+        )
+        out[(r["schema"], r["name"])].append(
+            Function(
+                schema=r["schema"],
+                name=r["name"],
+                parameters=params,
+                return_type_schema=r["return_type_schema"],
+                return_type=r["return_type"],
+                returns_set=r["returns_set"],
+                returns_composite=r["returns_composite"],
+                volatility=r["volatility"],
+                description=r["description"],
+            )
+        )
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -105,8 +105,12 @@ class Database:
     def stats(self) -> dict[str, int]:
         """Pool gauges for /metrics."""
         s = self.pool.get_stats()
-        return {"available": s.get("pool_available", 0), "waiting": s.get("requests_waiting", 0),
-                "max": self.pool.max_size, "timeouts": self.timeouts}
+        return {
+            "available": s.get("pool_available", 0),
+            "waiting": s.get("requests_waiting", 0),
+            "max": self.pool.max_size,
+            "timeouts": self.timeouts,
+        }
 
 
 def _libpq_message(exc: BaseException) -> str:

@@ -36,9 +36,17 @@ class TxResult:
     row: dict[str, Any]
 
 
-def run(db: Database, *, read_only: bool, settings: Statement, pre_request: sql.Composable | None,
-        main: Statement, commit: bool, is_anonymous: bool,
-        check: Callable[[dict[str, Any]], None] | None = None) -> TxResult:
+def run(
+    db: Database,
+    *,
+    read_only: bool,
+    settings: Statement,
+    pre_request: sql.Composable | None,
+    main: Statement,
+    commit: bool,
+    is_anonymous: bool,
+    check: Callable[[dict[str, Any]], None] | None = None,
+) -> TxResult:
     """Execute the request transaction and return the main statement's row.
 
     Four round trips (BEGIN, settings, pre-request, main, COMMIT). Sending them in
@@ -80,7 +88,7 @@ def _db_error(exc: psycopg.Error, is_anonymous: bool) -> ApiError:
     if exc.sqlstate is None and isinstance(exc, psycopg.DataError):
         # Refused by psycopg before it reached the server (a NUL byte in a value):
         # answer as PostgreSQL would for the same bytes.
-        return ApiError(400, "22021", str(exc).strip() or "invalid byte sequence for encoding \"UTF8\": 0x00")
+        return ApiError(400, "22021", str(exc).strip() or 'invalid byte sequence for encoding "UTF8": 0x00')
     err = from_pg_error(exc.diag, exc.sqlstate, is_anonymous)
     if err.status >= 500:
         log.error("Database error %s: %s", err.code, err.message)

@@ -36,8 +36,9 @@ def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Re
             raise _not_embedded(path[0])
     output = tuple(_output(item, rel, snapshot) for item in q.select)
     where = tuple(_condition(c, rel) for c in (*q.root_filters(), *q.root_logic()))
-    order = tuple(PlanOrder(_ref(t.field, rel), t.direction, t.nulls) for t in q.root_order()
-                  if _no_related_order(t.relation))
+    order = tuple(
+        PlanOrder(_ref(t.field, rel), t.direction, t.nulls) for t in q.root_order() if _no_related_order(t.relation)
+    )
     media, content_type = negotiate(req.accept)
     limit, offset = page(req, config)
     return ReadPlan(rel, output, where, order, limit, offset, req.preferences.count, media, content_type)
@@ -56,10 +57,13 @@ def page(req: ApiRequest, config: Config) -> tuple[int | None, int]:
 def _output(item: SelectField | SelectRelation, rel: Relation, snapshot: CatalogSnapshot) -> OutputColumn:
     if isinstance(item, SelectRelation):
         # Embedding arrives with the relationship work; until then no relationship is known.
-        raise ApiError(400, "PGRST200",
-                       f"Could not find a relationship between '{rel.name}' and '{item.name}' in the schema cache",
-                       f"Searched for a foreign key relationship between '{rel.name}' and '{item.name}' in the "
-                       f"schema '{rel.schema}', but no matches were found.")
+        raise ApiError(
+            400,
+            "PGRST200",
+            f"Could not find a relationship between '{rel.name}' and '{item.name}' in the schema cache",
+            f"Searched for a foreign key relationship between '{rel.name}' and '{item.name}' in the "
+            f"schema '{rel.schema}', but no matches were found.",
+        )
     if item.aggregate is not None:
         raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
     if item.field.name == "*":
@@ -104,5 +108,9 @@ def _no_related_order(relation: str | None) -> bool:
 
 
 def _not_embedded(name: str) -> ApiError:
-    return ApiError(400, "PGRST108", f"'{name}' is not an embedded resource in this request",
-                    hint=f"Verify that '{name}' is included in the 'select' query parameter.")
+    return ApiError(
+        400,
+        "PGRST108",
+        f"'{name}' is not an embedded resource in this request",
+        hint=f"Verify that '{name}' is included in the 'select' query parameter.",
+    )

@@ -19,7 +19,8 @@ Statement = tuple[sql.Composed, list[Any]]
 
 RESPONSE_GUCS = sql.SQL(
     "nullif(current_setting('response.headers', true), '') AS response_headers, "
-    "nullif(current_setting('response.status', true), '') AS response_status")
+    "nullif(current_setting('response.status', true), '') AS response_status"
+)
 
 
 def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
@@ -101,4 +102,5 @@ def _csv_body() -> sql.Composable:
     return sql.SQL(
         "coalesce((SELECT string_agg(pg_catalog.quote_ident(k), ',') FROM "
         "json_object_keys(json_agg(_pgrst_t) -> 0) AS k), '') || "
-        "coalesce(E'\\n' || string_agg(substr(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')")
+        "coalesce(E'\\n' || string_agg(substr(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')"
+    )

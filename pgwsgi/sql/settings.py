@@ -20,12 +20,21 @@ _GUC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 SETTINGS_SQL = sql.SQL(
     "SELECT pg_catalog.set_config(k, v, true) FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(k, v, n) "
-    "ORDER BY n")
+    "ORDER BY n"
+)
 
 
-def request_settings(config: Config, identity: Identity, *, schema: str, method: str, path: str,
-                     headers: tuple[tuple[str, str], ...], cookies: tuple[tuple[str, str], ...],
-                     timezone: str | None = None) -> tuple[sql.Composed, list[Any]]:
+def request_settings(
+    config: Config,
+    identity: Identity,
+    *,
+    schema: str,
+    method: str,
+    path: str,
+    headers: tuple[tuple[str, str], ...],
+    cookies: tuple[tuple[str, str], ...],
+    timezone: str | None = None,
+) -> tuple[sql.Composed, list[Any]]:
     """The set_config statement and its two parameter arrays, in PostgREST's order."""
     search_path = ", ".join(_quote_ident(s) for s in (schema, *config.db_extra_search_path))
     claims = dict(identity.claims)
@@ -50,8 +59,9 @@ def request_settings(config: Config, identity: Identity, *, schema: str, method:
     return sql.Composed([SETTINGS_SQL]), [names, values]
 
 
-def _legacy(claims: dict[str, Any], headers: dict[str, str],
-            cookies: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+def _legacy(
+    claims: dict[str, Any], headers: dict[str, str], cookies: tuple[tuple[str, str], ...]
+) -> list[tuple[str, str]]:
     """Per-key GUCs of PostgREST before v10: request.jwt.claim.x, request.header.x, request.cookie.x.
 
     PostgreSQL 15+ only accepts identifier characters in custom setting names, so

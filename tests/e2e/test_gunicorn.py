@@ -49,9 +49,23 @@ def gunicorn(tmp_path: Path) -> Iterator[callable]:
         env.update(env_extra)
         log = open(tmp_path / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "pgwsgi:app", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-             "--graceful-timeout", "2"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "pgwsgi:app",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(workers),
+                "--graceful-timeout",
+                "2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         procs.append(proc)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
@@ -73,14 +87,16 @@ def gunicorn(tmp_path: Path) -> Iterator[callable]:
 
 @pytest.fixture
 def test_server(gunicorn, pg_server: Server, test_db: str) -> str:  # noqa: ANN001
-    return gunicorn({
-        "PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR),
-        "PGRST_DB_SCHEMAS": "test, other",
-        "PGRST_DB_ANON_ROLE": "pgwsgi_anon",
-        "PGRST_JWT_SECRET": SECRET,
-        "PGRST_DB_PRE_REQUEST": "test.pre_request",
-        "PGRST_DB_POOL": "2",
-    })
+    return gunicorn(
+        {
+            "PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR),
+            "PGRST_DB_SCHEMAS": "test, other",
+            "PGRST_DB_ANON_ROLE": "pgwsgi_anon",
+            "PGRST_JWT_SECRET": SECRET,
+            "PGRST_DB_PRE_REQUEST": "test.pre_request",
+            "PGRST_DB_POOL": "2",
+        }
+    )
 
 
 def test_read_through_gunicorn(test_server: str) -> None:
@@ -156,16 +172,24 @@ def test_demo_security_model(demo_server: str) -> None:
     assert json.loads(body)["code"] == "PGRST301"
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ({"PGRST_DB_POOL": "lots"}, b"db-pool"),
-    ({"PGRST_JWT_SECRET": "too-short"}, b"The JWT secret must be at least 32 characters long."),
-])
-def test_invalid_configuration_stops_start_up(pg_server: Server, test_db: str, setting: dict[str, str],
-                                              message: bytes) -> None:
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"PGRST_DB_POOL": "lots"}, b"db-pool"),
+        ({"PGRST_JWT_SECRET": "too-short"}, b"The JWT secret must be at least 32 characters long."),
+    ],
+)
+def test_invalid_configuration_stops_start_up(
+    pg_server: Server, test_db: str, setting: dict[str, str], message: bytes
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
     env.update({"PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR), **setting})
     proc = subprocess.run(
         [sys.executable, "-m", "gunicorn", "pgwsgi:app", "-b", f"127.0.0.1:{free_port()}", "-w", "1"],
-        cwd=ROOT, env=env, capture_output=True, timeout=60)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert message in proc.stderr

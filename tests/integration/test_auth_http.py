@@ -67,8 +67,12 @@ def test_permission_denied_is_401_for_anonymous(client: Client) -> None:
     r = client.get("/secrets")
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"] == "Bearer"
-    assert r.get_json() == {"code": "42501", "message": "permission denied for table secrets", "details": None,
-                            "hint": None}
+    assert r.get_json() == {
+        "code": "42501",
+        "message": "permission denied for table secrets",
+        "details": None,
+        "hint": None,
+    }
 
 
 def test_permission_denied_is_403_for_a_user(client: Client) -> None:
@@ -89,8 +93,12 @@ def test_token_signed_with_another_secret_is_401(client: Client) -> None:
     bad = token(secret="another-secret-that-is-long-enough!!", role="pgwsgi_user")
     r = client.get("/items", headers={"Authorization": f"Bearer {bad}"})
     assert r.status_code == 401
-    assert r.get_json() == {"code": "PGRST301", "message": "No suitable key or wrong key type",
-                            "details": "None of the keys was able to decode the JWT", "hint": None}
+    assert r.get_json() == {
+        "code": "PGRST301",
+        "message": "No suitable key or wrong key type",
+        "details": "None of the keys was able to decode the JWT",
+        "hint": None,
+    }
 
 
 def test_alg_none_token_is_401(client: Client) -> None:
@@ -108,8 +116,12 @@ def test_alg_none_token_is_401(client: Client) -> None:
 def test_role_that_does_not_exist_is_401(client: Client) -> None:
     r = client.get("/items", headers=bearer(role="no_such_role"))
     assert r.status_code == 401
-    assert r.get_json() == {"code": "22023", "message": 'role "no_such_role" does not exist', "details": None,
-                            "hint": None}
+    assert r.get_json() == {
+        "code": "22023",
+        "message": 'role "no_such_role" does not exist',
+        "details": None,
+        "hint": None,
+    }
     assert r.headers["WWW-Authenticate"] == "Bearer"
 
 
@@ -124,8 +136,12 @@ def test_no_anonymous_role_is_pgrst302(make_client) -> None:  # noqa: ANN001
     r = client.get("/items")
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"] == "Bearer"
-    assert r.get_json() == {"code": "PGRST302", "message": "Anonymous access is disabled", "details": None,
-                            "hint": None}
+    assert r.get_json() == {
+        "code": "PGRST302",
+        "message": "Anonymous access is disabled",
+        "details": None,
+        "hint": None,
+    }
 
 
 def test_jwt_aud(make_client) -> None:  # noqa: ANN001
@@ -153,8 +169,12 @@ def test_pre_request_rejects_a_role_with_a_hint(make_client) -> None:  # noqa: A
     assert client.get("/items?id=eq.1").status_code == 200
     r = client.get("/items", headers=bearer(role="pgwsgi_banned"))
     assert r.status_code == 403
-    assert r.get_json() == {"code": "42501", "message": "You are banned", "details": None,
-                            "hint": "Ask an admin to lift the ban"}
+    assert r.get_json() == {
+        "code": "42501",
+        "message": "You are banned",
+        "details": None,
+        "hint": "Ask an admin to lift the ban",
+    }
 
 
 def test_pre_request_sets_response_headers_and_status(make_client) -> None:  # noqa: ANN001
@@ -177,8 +197,12 @@ def test_raise_pgrst_custom_error(make_client) -> None:  # noqa: ANN001
     r = client.get("/items", headers={"X-Raise": "pgrst"})
     assert r.status == "402 Payment Required"
     assert r.headers["X-Powered-By"] == "Nerd Rage"
-    assert r.get_json() == {"code": "123", "message": "Payment Required", "details": "Quota exceeded",
-                            "hint": "Upgrade your plan"}
+    assert r.get_json() == {
+        "code": "123",
+        "message": "Payment Required",
+        "details": "Quota exceeded",
+        "hint": "Upgrade your plan",
+    }
 
 
 def test_prefer_tx_rollback_is_honoured_only_with_override(make_client) -> None:  # noqa: ANN001
@@ -209,10 +233,11 @@ def test_rs256_token_with_jwks_and_kid(make_client) -> None:  # noqa: ANN001
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     from cryptography.hazmat.primitives import serialization
 
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    public = jwk.construct(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), "RS256").to_dict()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = jwk.construct(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+        "RS256",
+    ).to_dict()
     public["kid"] = "k1"
     client = make_client(jwt_secret=json.dumps({"keys": [public]}))
     good = jwt_encode_rs256(pem, {"role": "pgwsgi_admin"}, kid="k1")
@@ -239,7 +264,7 @@ def test_in_database_settings_override_the_environment(pg_server, test_db) -> No
     from tests.conftest import make_config
 
     with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
-        conn.execute(f'ALTER ROLE pgwsgi_authenticator IN DATABASE "{test_db}" SET pgrst.db_max_rows = \'2\'')
+        conn.execute(f"ALTER ROLE pgwsgi_authenticator IN DATABASE \"{test_db}\" SET pgrst.db_max_rows = '2'")
     try:
         app = create_app(make_config(pg_server, test_db))
         try:

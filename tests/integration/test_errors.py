@@ -12,23 +12,35 @@ def test_unknown_table_is_404_with_suggestion(client: Client) -> None:
     assert r.status_code == 404
     assert r.headers["Content-Type"] == "application/json; charset=utf-8"
     assert r.headers["Proxy-Status"] == "PostgREST; error=PGRST205"
-    assert r.get_json() == {"code": "PGRST205", "message": "Could not find the table 'test.itemz' in the schema cache",
-                            "details": None, "hint": "Perhaps you meant the table 'test.items'"}
+    assert r.get_json() == {
+        "code": "PGRST205",
+        "message": "Could not find the table 'test.itemz' in the schema cache",
+        "details": None,
+        "hint": "Perhaps you meant the table 'test.items'",
+    }
 
 
 def test_unknown_path_shape_is_pgrst125(client: Client) -> None:
     for path in ("/items/1", "/a/b/c", "/items/"):
         r = client.get(path)
         assert r.status_code == 404, path
-        assert r.get_json() == {"code": "PGRST125", "message": "Invalid path specified in request URL",
-                                "details": None, "hint": None}
+        assert r.get_json() == {
+            "code": "PGRST125",
+            "message": "Invalid path specified in request URL",
+            "details": None,
+            "hint": None,
+        }
 
 
 def test_unsupported_method_is_405(client: Client) -> None:
     r = client.open("/items", method="TRACE")
     assert r.status_code == 405
-    assert r.get_json() == {"code": "PGRST117", "message": "Unsupported HTTP method: TRACE", "details": None,
-                            "hint": None}
+    assert r.get_json() == {
+        "code": "PGRST117",
+        "message": "Unsupported HTTP method: TRACE",
+        "details": None,
+        "hint": None,
+    }
 
 
 def test_bad_filter_grammar_is_pgrst100(client: Client) -> None:
@@ -42,15 +54,23 @@ def test_bad_filter_grammar_is_pgrst100(client: Client) -> None:
 def test_unknown_column_is_42703(client: Client) -> None:
     r = client.get("/items?select=nope")
     assert r.status_code == 400
-    assert r.get_json() == {"code": "42703", "message": "column items.nope does not exist", "details": None,
-                            "hint": None}
+    assert r.get_json() == {
+        "code": "42703",
+        "message": "column items.nope does not exist",
+        "details": None,
+        "hint": None,
+    }
 
 
 def test_invalid_value_is_400_from_postgres(client: Client) -> None:
     r = client.get("/items?id=eq.abc")
     assert r.status_code == 400
-    assert r.get_json() == {"code": "22P02", "message": 'invalid input syntax for type integer: "abc"',
-                            "details": None, "hint": None}
+    assert r.get_json() == {
+        "code": "22P02",
+        "message": 'invalid input syntax for type integer: "abc"',
+        "details": None,
+        "hint": None,
+    }
 
 
 def test_minimal_error_verbosity(make_client) -> None:  # noqa: ANN001
@@ -92,8 +112,12 @@ def test_pool_exhausted_is_504(make_client) -> None:  # noqa: ANN001
     with app.db.connection():
         r = client.get("/items")
     assert r.status_code == 504
-    assert r.get_json() == {"code": "PGRST003", "message": "Timed out acquiring connection from connection pool.",
-                            "details": None, "hint": None}
+    assert r.get_json() == {
+        "code": "PGRST003",
+        "message": "Timed out acquiring connection from connection pool.",
+        "details": None,
+        "hint": None,
+    }
     assert client.get("/items?id=eq.1").status_code == 200
 
 
@@ -116,8 +140,11 @@ def test_lost_connection_is_503_then_the_pool_recovers(make_client, pg_server, t
     client = make_client()
     assert client.get("/items?id=eq.1").status_code == 200
     with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                     "WHERE usename = 'pgwsgi_authenticator' AND datname = %s", [test_db])
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE usename = 'pgwsgi_authenticator' AND datname = %s",
+            [test_db],
+        )
     r = client.get("/items?id=eq.1")
     if r.status_code != 200:
         assert r.status_code == 503

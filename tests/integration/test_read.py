@@ -97,8 +97,12 @@ def test_logic_or_tree(client: Client) -> None:
 
 def test_order_desc_nullsfirst(client: Client) -> None:
     r = client.get("/items?select=id,price&order=price.desc.nullsfirst,id&limit=4")
-    assert r.get_json() == [{"id": 5, "price": None}, {"id": 10, "price": None}, {"id": 15, "price": None},
-                            {"id": 14, "price": 21.00}]
+    assert r.get_json() == [
+        {"id": 5, "price": None},
+        {"id": 10, "price": None},
+        {"id": 15, "price": None},
+        {"id": 14, "price": 21.00},
+    ]
 
 
 def test_limit_offset_and_content_range(client: Client) -> None:
@@ -126,15 +130,20 @@ def test_offset_past_the_end_with_count_is_416(client: Client) -> None:
     r = client.get("/items?offset=100", headers={"Prefer": "count=exact"})
     assert r.status_code == 416
     assert r.headers["Content-Range"] == "*/15"
-    assert r.get_json() == {"code": "PGRST103", "message": "Requested range not satisfiable",
-                            "details": "An offset of 100 was requested, but there are only 15 rows.", "hint": None}
+    assert r.get_json() == {
+        "code": "PGRST103",
+        "message": "Requested range not satisfiable",
+        "details": "An offset of 100 was requested, but there are only 15 rows.",
+        "hint": None,
+    }
 
 
 def test_inverted_range_is_416(client: Client) -> None:
     r = client.get("/items", headers={"Range": "5-2"})
     assert r.status_code == 416
     assert r.get_json()["details"] == (
-        "The lower boundary must be lower than or equal to the upper boundary in the Range header.")
+        "The lower boundary must be lower than or equal to the upper boundary in the Range header."
+    )
 
 
 def test_db_max_rows_caps_the_page(make_client) -> None:  # noqa: ANN001
@@ -176,15 +185,23 @@ def test_singular_object(client: Client) -> None:
 def test_singular_with_many_rows_is_406(client: Client) -> None:
     r = client.get("/items?id=lt.3", headers={"Accept": "application/vnd.pgrst.object+json"})
     assert r.status_code == 406
-    assert r.get_json() == {"code": "PGRST116", "message": "Cannot coerce the result to a single JSON object",
-                            "details": "The result contains 2 rows", "hint": None}
+    assert r.get_json() == {
+        "code": "PGRST116",
+        "message": "Cannot coerce the result to a single JSON object",
+        "details": "The result contains 2 rows",
+        "hint": None,
+    }
 
 
 def test_unacceptable_media_type_is_406(client: Client) -> None:
     r = client.get("/items", headers={"Accept": "text/xml"})
     assert r.status_code == 406
-    assert r.get_json() == {"code": "PGRST107", "message": "None of these media types are available: text/xml",
-                            "details": None, "hint": None}
+    assert r.get_json() == {
+        "code": "PGRST107",
+        "message": "None of these media types are available: text/xml",
+        "details": None,
+        "hint": None,
+    }
 
 
 def test_profile_selects_schema(client: Client) -> None:
@@ -197,8 +214,12 @@ def test_profile_selects_schema(client: Client) -> None:
 def test_unknown_profile_is_406(client: Client) -> None:
     r = client.get("/things", headers={"Accept-Profile": "nope"})
     assert r.status_code == 406
-    assert r.get_json() == {"code": "PGRST106", "message": "Invalid schema: nope", "details": None,
-                            "hint": "Only the following schemas are exposed: test, other"}
+    assert r.get_json() == {
+        "code": "PGRST106",
+        "message": "Invalid schema: nope",
+        "details": None,
+        "hint": "Only the following schemas are exposed: test, other",
+    }
 
 
 def test_options_lists_allowed_methods(client: Client) -> None:
@@ -212,5 +233,11 @@ def test_options_lists_allowed_methods(client: Client) -> None:
 def test_body_is_valid_json_for_every_row(client: Client) -> None:
     rows = json.loads(client.get("/items?order=id").get_data(as_text=True))
     assert len(rows) == 15
-    assert rows[0] == {"id": 1, "name": "item 1", "price": 1.50, "tags": ["odd", "small"],
-                       "data": {"n": 1, "list": [1, 2], "label": "L1", "nested": {"k": 1}}, "created": "2024-01-02"}
+    assert rows[0] == {
+        "id": 1,
+        "name": "item 1",
+        "price": 1.50,
+        "tags": ["odd", "small"],
+        "data": {"n": 1, "list": [1, 2], "label": "L1", "nested": {"k": 1}},
+        "created": "2024-01-02",
+    }

@@ -30,6 +30,7 @@ BAD_ALG = "Wrong or unsupported encoding algorithm"
 
 # --- helpers -----------------------------------------------------------------------------------
 
+
 def b64u(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -53,8 +54,9 @@ def hs(claims: dict[str, Any], secret: str | bytes = SECRET, alg: str = "HS256",
     return jws.sign(claims, secret, headers=headers or None, algorithm=alg)
 
 
-def hmac_token(header: dict[str, Any] | bytes, payload: bytes, secret: bytes = SECRET.encode(),
-               digest: Any = hashlib.sha256) -> str:
+def hmac_token(
+    header: dict[str, Any] | bytes, payload: bytes, secret: bytes = SECRET.encode(), digest: Any = hashlib.sha256
+) -> str:
     """A correctly HMAC-signed token around arbitrary header and payload bytes."""
     raw_header = header if isinstance(header, bytes) else json.dumps(header).encode()
     signing_input = f"{b64u(raw_header)}.{b64u(payload)}"
@@ -84,28 +86,41 @@ def rsa_keys() -> dict[str, dict[str, str] | str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pn = key.private_numbers()
     pub = {"kty": "RSA", "n": b64u_int(pn.public_numbers.n), "e": b64u_int(pn.public_numbers.e)}
-    priv = {**pub, "d": b64u_int(pn.d), "p": b64u_int(pn.p), "q": b64u_int(pn.q), "dp": b64u_int(pn.dmp1),
-            "dq": b64u_int(pn.dmq1), "qi": b64u_int(pn.iqmp)}
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    priv = {
+        **pub,
+        "d": b64u_int(pn.d),
+        "p": b64u_int(pn.p),
+        "q": b64u_int(pn.q),
+        "dp": b64u_int(pn.dmp1),
+        "dq": b64u_int(pn.dmq1),
+        "qi": b64u_int(pn.iqmp),
+    }
+    pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return {"public": pub, "private": priv, "pem": pem}
 
 
 def _ec_jwk(curve: ec.EllipticCurve, crv: str, size: int) -> tuple[dict[str, str], dict[str, str]]:
     key = ec.generate_private_key(curve)
     pn = key.private_numbers()
-    pub = {"kty": "EC", "crv": crv, "x": b64u_int(pn.public_numbers.x, size),
-           "y": b64u_int(pn.public_numbers.y, size)}
+    pub = {"kty": "EC", "crv": crv, "x": b64u_int(pn.public_numbers.x, size), "y": b64u_int(pn.public_numbers.y, size)}
     return pub, {**pub, "d": b64u_int(pn.private_value, size)}
 
 
 @pytest.fixture(scope="module")
 def ec_keys() -> dict[str, tuple[dict[str, str], dict[str, str]]]:
-    return {"a": _ec_jwk(ec.SECP256R1(), "P-256", 32), "b": _ec_jwk(ec.SECP256R1(), "P-256", 32),
-            "p384": _ec_jwk(ec.SECP384R1(), "P-384", 48)}
+    return {
+        "a": _ec_jwk(ec.SECP256R1(), "P-256", 32),
+        "b": _ec_jwk(ec.SECP256R1(), "P-256", 32),
+        "p384": _ec_jwk(ec.SECP384R1(), "P-384", 48),
+    }
 
 
 # --- A-BEARER, A-FALLBACK, A-NO-TOKEN, A-NO-SECRET ---------------------------------------------
+
 
 def test_no_authorization_header_is_the_anonymous_role() -> None:
     assert authenticator().authenticate(None) == Identity("anon", {}, True)
@@ -164,38 +179,55 @@ def test_token_without_secret_is_pgrst300() -> None:
 
 # --- A-PARTS, malformed tokens ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("token", "n"), [
-    ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.bm90IGFuIG9iamVjdA", 2),
-    ("a.b.c.d", 4),
-    ("a.b.c.d.e", 5),  # JWE compact serialization
-    ("abc", 1),
-])
+
+@pytest.mark.parametrize(
+    ("token", "n"),
+    [
+        ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.bm90IGFuIG9iamVjdA", 2),
+        ("a.b.c.d", 4),
+        ("a.b.c.d.e", 5),  # JWE compact serialization
+        ("abc", 1),
+    ],
+)
 def test_token_must_have_three_parts(token: str, n: int) -> None:
     fails_token(authenticator(), token, "PGRST301", f"Expected 3 parts in JWT; got {n}")
 
 
-@pytest.mark.parametrize("token", [
-    "quifquirndsjagnrgniur.fonvoienqhhdj.iuqvnvhojah",  # PostgREST's own test case
-    f"{b64u(b'not json')}.{b64u(b'{}')}.sig",
-    f"{b64u(b'[1]')}.{b64u(b'{}')}.sig",
-    "e30=.e30.sig",  # padding is not base64url
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "quifquirndsjagnrgniur.fonvoienqhhdj.iuqvnvhojah",  # PostgREST's own test case
+        f"{b64u(b'not json')}.{b64u(b'{}')}.sig",
+        f"{b64u(b'[1]')}.{b64u(b'{}')}.sig",
+        "e30=.e30.sig",  # padding is not base64url
+    ],
+)
 def test_malformed_tokens_are_crypto_errors(token: str) -> None:
     fails_token(authenticator(), token, "PGRST301", BAD_CRYPTO)
 
 
-@pytest.mark.parametrize("header", [
-    {"alg": "PS256"}, {"alg": "XS256"}, {"typ": "JWT"}, {"alg": 5}, {"alg": ["HS256"]},
-    {"alg": "HS256", "kid": 7}, {"alg": "HS256", "enc": "A128GCM"},
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "PS256"},
+        {"alg": "XS256"},
+        {"typ": "JWT"},
+        {"alg": 5},
+        {"alg": ["HS256"]},
+        {"alg": "HS256", "kid": 7},
+        {"alg": "HS256", "enc": "A128GCM"},
+    ],
+)
 def test_unknown_alg_or_bad_header_fields_are_crypto_errors(header: dict[str, Any]) -> None:
     fails_token(authenticator(), hmac_token(header, b'{"role":"alice"}'), "PGRST301", BAD_CRYPTO)
 
 
 # --- A-SECRET ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("alg", "digest"), [("HS256", hashlib.sha256), ("HS384", hashlib.sha384),
-                                             ("HS512", hashlib.sha512)])
+
+@pytest.mark.parametrize(
+    ("alg", "digest"), [("HS256", hashlib.sha256), ("HS384", hashlib.sha384), ("HS512", hashlib.sha512)]
+)
 def test_oct_jwk_verifies_every_hmac_alg(alg: str, digest: Any) -> None:
     jwk = json.dumps({"kty": "oct", "k": b64u(SECRET.encode())})
     token = hmac_token({"alg": alg}, b'{"role":"alice"}', digest=digest)
@@ -241,23 +273,32 @@ def test_json_that_is_not_a_jwk_is_a_raw_secret() -> None:
     assert ok(authenticator(jwt_secret=text), hs({"role": "a"}, secret=text)).role == "a"
 
 
-@pytest.mark.parametrize(("kw", "message"), [
-    ({"jwt_secret": "short"}, "The JWT secret must be at least 32 characters long."),
-    ({"jwt_secret": base64.b64encode(b"x" * 31).decode(), "jwt_secret_is_base64": True},
-     "The JWT secret must be at least 32 characters long."),
-    ({"jwt_secret": "not base64 at all!!!!!!!!!!!!!!!!!!!", "jwt_secret_is_base64": True}, "not valid base64"),
-    ({"jwt_secret": '{"keys": {"kty": "oct"}}'}, '"keys" array'),
-    ({"jwt_secret": '{"keys": [42]}'}, "JWK #0 is not a JSON object"),
-    ({"jwt_secret": '{"kty": "RSA", "e": "AQAB"}'}, 'needs "n" and "e"'),
-    ({"jwt_secret": '{"kty": "RSA", "n": "!!", "e": "AQAB"}'}, "invalid RSA key"),
-    ({"jwt_secret": '{"kty": "EC", "crv": "P-192", "x": "AA", "y": "AA"}'}, '"crv" must be'),
-    ({"jwt_secret": '{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}'}, "invalid EC key"),
-    ({"jwt_secret": '{"kty": "oct"}'}, 'an oct key needs "k"'),
-    ({"jwt_secret": '{"kty": "oct", "k": "c2VjcmV0", "kid": 1}'}, "non-string kid"),
-    ({"jwt_secret": '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'},
-     "no usable key"),
-    ({"jwt_secret": '{"keys": []}'}, "no usable key"),
-])
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"jwt_secret": "short"}, "The JWT secret must be at least 32 characters long."),
+        (
+            {"jwt_secret": base64.b64encode(b"x" * 31).decode(), "jwt_secret_is_base64": True},
+            "The JWT secret must be at least 32 characters long.",
+        ),
+        ({"jwt_secret": "not base64 at all!!!!!!!!!!!!!!!!!!!", "jwt_secret_is_base64": True}, "not valid base64"),
+        ({"jwt_secret": '{"keys": {"kty": "oct"}}'}, '"keys" array'),
+        ({"jwt_secret": '{"keys": [42]}'}, "JWK #0 is not a JSON object"),
+        ({"jwt_secret": '{"kty": "RSA", "e": "AQAB"}'}, 'needs "n" and "e"'),
+        ({"jwt_secret": '{"kty": "RSA", "n": "!!", "e": "AQAB"}'}, "invalid RSA key"),
+        ({"jwt_secret": '{"kty": "EC", "crv": "P-192", "x": "AA", "y": "AA"}'}, '"crv" must be'),
+        ({"jwt_secret": '{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}'}, "invalid EC key"),
+        ({"jwt_secret": '{"kty": "oct"}'}, 'an oct key needs "k"'),
+        ({"jwt_secret": '{"kty": "oct", "k": "c2VjcmV0", "kid": 1}'}, "non-string kid"),
+        (
+            {
+                "jwt_secret": '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'
+            },
+            "no usable key",
+        ),
+        ({"jwt_secret": '{"keys": []}'}, "no usable key"),
+    ],
+)
 def test_unusable_secrets_fail_at_startup(kw: dict[str, Any], message: str) -> None:
     # Config's own validation may refuse the secret first (ConfigError); either way it never starts.
     with pytest.raises((ValueError, ConfigError), match=re.escape(message)):
@@ -265,6 +306,7 @@ def test_unusable_secrets_fail_at_startup(kw: dict[str, Any], message: str) -> N
 
 
 # --- A-ALGS, A-KID -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("alg", ["RS256", "RS384", "RS512"])
 def test_rsa_public_jwk(rsa_keys: dict, alg: str) -> None:
@@ -276,8 +318,9 @@ def test_rsa_public_jwk(rsa_keys: dict, alg: str) -> None:
 def test_rsa_jwk_alg_must_equal_token_alg(rsa_keys: dict) -> None:
     auth = authenticator(jwt_secret=json.dumps({**rsa_keys["public"], "alg": "RS256", "use": "sig"}))
     assert ok(auth, jws.sign({"role": "a"}, rsa_keys["private"], algorithm="RS256")).role == "a"
-    fails_token(auth, jws.sign({"role": "a"}, rsa_keys["private"], algorithm="RS512"),
-                "PGRST301", KEY_ERROR, NO_SUITABLE)
+    fails_token(
+        auth, jws.sign({"role": "a"}, rsa_keys["private"], algorithm="RS512"), "PGRST301", KEY_ERROR, NO_SUITABLE
+    )
 
 
 def test_hmac_token_is_never_checked_with_an_rsa_public_key(rsa_keys: dict) -> None:
@@ -302,8 +345,13 @@ def test_alg_none_is_always_rejected(rsa_keys: dict, secret_kind: str) -> None:
             token = f"{b64u(json.dumps(header).encode())}.{payload}.{sig}"
             fails_token(auth, token, "PGRST301", BAD_ALG, "JWT is unsecured but expected 'alg' was not 'none'")
     # PostgREST's own test token
-    fails_token(auth, "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.e30.yOBhlOIqn56T-4NvyEXCjfi3UmyQZ-BzXtePMO2NgRI",
-                "PGRST301", BAD_ALG, "JWT is unsecured but expected 'alg' was not 'none'")
+    fails_token(
+        auth,
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.e30.yOBhlOIqn56T-4NvyEXCjfi3UmyQZ-BzXtePMO2NgRI",
+        "PGRST301",
+        BAD_ALG,
+        "JWT is unsecured but expected 'alg' was not 'none'",
+    )
 
 
 def test_eddsa_is_unsupported() -> None:
@@ -318,17 +366,28 @@ def test_es256_jwks_with_kid_selection(ec_keys: dict) -> None:
     assert ok(auth, jws.sign({"role": "b"}, priv_b, headers={"kid": "b"}, algorithm="ES256")).role == "b"
     assert ok(auth, jws.sign({"role": "a"}, priv_a, algorithm="ES256")).role == "a"  # no kid: try all
     assert ok(auth, jws.sign({"role": "b"}, priv_b, algorithm="ES256")).role == "b"
-    fails_token(auth, jws.sign({"role": "b"}, priv_b, headers={"kid": "a"}, algorithm="ES256"),
-                "PGRST301", KEY_ERROR, NONE_DECODED)
-    fails_token(auth, jws.sign({"role": "b"}, priv_b, headers={"kid": "c"}, algorithm="ES256"),
-                "PGRST301", KEY_ERROR, NO_SUITABLE)
+    fails_token(
+        auth,
+        jws.sign({"role": "b"}, priv_b, headers={"kid": "a"}, algorithm="ES256"),
+        "PGRST301",
+        KEY_ERROR,
+        NONE_DECODED,
+    )
+    fails_token(
+        auth,
+        jws.sign({"role": "b"}, priv_b, headers={"kid": "c"}, algorithm="ES256"),
+        "PGRST301",
+        KEY_ERROR,
+        NO_SUITABLE,
+    )
 
 
 def test_kid_never_matches_keys_without_kid(ec_keys: dict) -> None:
     pub, priv = ec_keys["a"]
     auth = authenticator(jwt_secret=json.dumps(pub))
-    fails_token(auth, jws.sign({"role": "a"}, priv, headers={"kid": "a"}, algorithm="ES256"),
-                "PGRST301", KEY_ERROR, NO_SUITABLE)
+    fails_token(
+        auth, jws.sign({"role": "a"}, priv, headers={"kid": "a"}, algorithm="ES256"), "PGRST301", KEY_ERROR, NO_SUITABLE
+    )
 
 
 def test_ec_alg_must_match_the_curve(ec_keys: dict) -> None:
@@ -342,15 +401,17 @@ def test_ec_alg_must_match_the_curve(ec_keys: dict) -> None:
 def test_encryption_keys_never_verify(rsa_keys: dict) -> None:
     jwks = json.dumps({"keys": [{**rsa_keys["public"], "use": "enc"}, {"kty": "oct", "k": b64u(SECRET.encode())}]})
     auth = authenticator(jwt_secret=jwks)
-    fails_token(auth, jws.sign({"role": "a"}, rsa_keys["private"], algorithm="RS256"),
-                "PGRST301", KEY_ERROR, NO_SUITABLE)
+    fails_token(
+        auth, jws.sign({"role": "a"}, rsa_keys["private"], algorithm="RS256"), "PGRST301", KEY_ERROR, NO_SUITABLE
+    )
     assert ok(auth, hs({"role": "a"})).role == "a"
 
 
 def test_wrong_signature(rsa_keys: dict) -> None:
     auth = authenticator()
-    fails_token(auth, hs({"role": "a"}, secret="another-secret-that-is-long-enough!!"),
-                "PGRST301", KEY_ERROR, NONE_DECODED)
+    fails_token(
+        auth, hs({"role": "a"}, secret="another-secret-that-is-long-enough!!"), "PGRST301", KEY_ERROR, NONE_DECODED
+    )
     head, _, sig = hs({"role": "a"}).split(".")
     forged = b64u(b'{"role":"admin"}')
     fails_token(auth, f"{head}.{forged}.{sig}", "PGRST301", KEY_ERROR, NONE_DECODED)
@@ -361,6 +422,7 @@ def test_wrong_signature(rsa_keys: dict) -> None:
 
 # --- A-CLAIMS-OBJ, A-EXP, A-NBF, A-IAT, A-AUD ----------------------------------------------------
 
+
 @pytest.mark.parametrize("payload", [b"[1]", b'"role"', b"42", b"null", b"{not json", b'{"exp": NaN}', b"\xff\xfe"])
 def test_payload_must_be_a_json_object(payload: bytes) -> None:
     fails_token(authenticator(), hmac_token({"alg": "HS256"}, payload), "PGRST303", "Parsing claims failed")
@@ -370,38 +432,63 @@ def test_payload_with_surrounding_whitespace_is_fine() -> None:
     assert ok(authenticator(), hmac_token({"alg": "HS256"}, b' {"role": "a"}\n')).role == "a"
 
 
-@pytest.mark.parametrize(("claims", "message"), [
-    ({"exp": NOW - 31}, "JWT expired"),
-    ({"exp": NOW - 35}, "JWT expired"),
-    ({"exp": NOW + 3600.5}, "JWT expired"),  # AMB-EXP-FRACTION: fractions count as 0
-    ({"exp": 2 ** 70}, "JWT expired"),  # beyond Int64 counts as 0 too
-    ({"nbf": NOW + 31}, "JWT not yet valid"),
-    ({"iat": NOW + 31}, "JWT issued at future"),
-    ({"exp": "invalid"}, "The JWT 'exp' claim must be a number"),
-    ({"exp": True}, "The JWT 'exp' claim must be a number"),
-    ({"nbf": "invalid"}, "The JWT 'nbf' claim must be a number"),
-    ({"iat": [1]}, "The JWT 'iat' claim must be a number"),
-    ({"exp": NOW - 100, "nbf": NOW + 100, "aud": 1}, "JWT expired"),  # first check wins
-    ({"nbf": NOW + 100, "iat": "x"}, "JWT not yet valid"),
-])
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ({"exp": NOW - 31}, "JWT expired"),
+        ({"exp": NOW - 35}, "JWT expired"),
+        ({"exp": NOW + 3600.5}, "JWT expired"),  # AMB-EXP-FRACTION: fractions count as 0
+        ({"exp": 2**70}, "JWT expired"),  # beyond Int64 counts as 0 too
+        ({"nbf": NOW + 31}, "JWT not yet valid"),
+        ({"iat": NOW + 31}, "JWT issued at future"),
+        ({"exp": "invalid"}, "The JWT 'exp' claim must be a number"),
+        ({"exp": True}, "The JWT 'exp' claim must be a number"),
+        ({"nbf": "invalid"}, "The JWT 'nbf' claim must be a number"),
+        ({"iat": [1]}, "The JWT 'iat' claim must be a number"),
+        ({"exp": NOW - 100, "nbf": NOW + 100, "aud": 1}, "JWT expired"),  # first check wins
+        ({"nbf": NOW + 100, "iat": "x"}, "JWT not yet valid"),
+    ],
+)
 def test_time_claims(claims: dict[str, Any], message: str) -> None:
     fails_token(authenticator(), hs({"role": "a", **claims}), "PGRST303", message)
 
 
-@pytest.mark.parametrize("claims", [
-    {"exp": NOW - 30}, {"exp": NOW - 25}, {"exp": NOW + 3600}, {"exp": None}, {"exp": float(NOW + 60)},
-    {"nbf": NOW + 30}, {"nbf": NOW + 25}, {"nbf": NOW + 9999.5}, {"iat": NOW + 30}, {"iat": NOW - 9999},
-    {"iat": 1e300}, {"nbf": None, "iat": None},
-])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": NOW - 30},
+        {"exp": NOW - 25},
+        {"exp": NOW + 3600},
+        {"exp": None},
+        {"exp": float(NOW + 60)},
+        {"nbf": NOW + 30},
+        {"nbf": NOW + 25},
+        {"nbf": NOW + 9999.5},
+        {"iat": NOW + 30},
+        {"iat": NOW - 9999},
+        {"iat": 1e300},
+        {"nbf": None, "iat": None},
+    ],
+)
 def test_time_claims_within_leeway(claims: dict[str, Any]) -> None:
     assert ok(authenticator(), hs({"role": "a", **claims})).role == "a"
 
 
-@pytest.mark.parametrize(("aud", "accepted"), [
-    ("youraudience", True), ("notyouraudience", False), ("", False),
-    (["youraudience"], True), (["no", "youraudience", "other"], True), (["no"], False), (["no", "nope"], False),
-    ([], True), (None, True), ("missing", True),
-])
+@pytest.mark.parametrize(
+    ("aud", "accepted"),
+    [
+        ("youraudience", True),
+        ("notyouraudience", False),
+        ("", False),
+        (["youraudience"], True),
+        (["no", "youraudience", "other"], True),
+        (["no"], False),
+        (["no", "nope"], False),
+        ([], True),
+        (None, True),
+        ("missing", True),
+    ],
+)
 def test_aud_with_jwt_aud_set(aud: Any, accepted: bool) -> None:
     claims = {"role": "a"} if aud == "missing" else {"role": "a", "aud": aud}
     auth = authenticator(jwt_aud="youraudience")
@@ -419,26 +506,34 @@ def test_any_aud_when_jwt_aud_unset(aud: Any) -> None:
 @pytest.mark.parametrize("aud", [{"invalid": "value"}, [{"invalid": "value"}, "test"], 5, True, [None]])
 @pytest.mark.parametrize("jwt_aud", [None, "test"])
 def test_aud_type_is_checked_even_without_jwt_aud(aud: Any, jwt_aud: str | None) -> None:
-    fails_token(authenticator(jwt_aud=jwt_aud), hs({"role": "a", "aud": aud}), "PGRST303",
-                "The JWT 'aud' claim must be a string or an array of strings")
+    fails_token(
+        authenticator(jwt_aud=jwt_aud),
+        hs({"role": "a", "aud": aud}),
+        "PGRST303",
+        "The JWT 'aud' claim must be a string or an array of strings",
+    )
 
 
 # --- A-ROLE, A-ROLE-PATH, A-ROLE-PATH-OLD ------------------------------------------------------
 
-@pytest.mark.parametrize(("path", "claims", "role"), [
-    ("$.role", {"role": "Author Name"}, "Author Name"),
-    ("$.postgrest.roles[1]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
-    ("$['https://www.example.com/role'].key", {"https://www.example.com/role": {"key": "author"}}, "author"),
-    ("$.postgrest.roles[?(@ == 'author')]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
-    ("$.postgrest.roles[?search(@, '^au')]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
-    (".postgrest.roles[1]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
-    ('."https://www.example.com/role".key', {"https://www.example.com/role": {"key": "author"}}, "author"),
-    ('.roles[?(@ ^== "au")]', {"roles": ["other", "author"]}, "author"),
-    ("$.role", {"role": 1}, "1"),
-    ("$.role", {"role": {"b": 1, "a": [True, None]}}, '{"a":[true,null],"b":1}'),
-    ("$.role", {"role": None}, "null"),
-    ("$.missing", {"role": "x"}, "anon"),
-])
+
+@pytest.mark.parametrize(
+    ("path", "claims", "role"),
+    [
+        ("$.role", {"role": "Author Name"}, "Author Name"),
+        ("$.postgrest.roles[1]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
+        ("$['https://www.example.com/role'].key", {"https://www.example.com/role": {"key": "author"}}, "author"),
+        ("$.postgrest.roles[?(@ == 'author')]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
+        ("$.postgrest.roles[?search(@, '^au')]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
+        (".postgrest.roles[1]", {"postgrest": {"roles": ["other", "author"]}}, "author"),
+        ('."https://www.example.com/role".key', {"https://www.example.com/role": {"key": "author"}}, "author"),
+        ('.roles[?(@ ^== "au")]', {"roles": ["other", "author"]}, "author"),
+        ("$.role", {"role": 1}, "1"),
+        ("$.role", {"role": {"b": 1, "a": [True, None]}}, '{"a":[true,null],"b":1}'),
+        ("$.role", {"role": None}, "null"),
+        ("$.missing", {"role": "x"}, "anon"),
+    ],
+)
 def test_role_claim_key(path: str, claims: dict[str, Any], role: str) -> None:
     identity = ok(authenticator(jwt_role_claim_key=path), hs(claims))
     assert identity.role == role
@@ -475,6 +570,7 @@ def test_claims_returned_are_a_copy() -> None:
 
 
 # --- A-CACHE -----------------------------------------------------------------------------------
+
 
 def test_cache_hits_and_claims_rechecked_every_request() -> None:
     now = [NOW]
@@ -518,6 +614,7 @@ def test_cache_disabled_with_zero() -> None:
 
 # --- logging hygiene ---------------------------------------------------------------------------
 
+
 def test_tokens_and_secrets_are_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     tokens = [hs({"role": "alice"}), hs({"role": "a"}, secret="x" * 40), "a.b", hs({"exp": 1})]
     with caplog.at_level(logging.DEBUG):
@@ -533,6 +630,7 @@ def test_tokens_and_secrets_are_never_logged(caplog: pytest.LogCaptureFixture) -
 
 
 # --- mint_token --------------------------------------------------------------------------------
+
 
 def test_mint_token_with_raw_secret() -> None:
     cfg = config()

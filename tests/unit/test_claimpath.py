@@ -15,7 +15,10 @@ CLAIMS: dict[str, Any] = {
     "groups": [{"name": "a", "level": 1}, {"name": "b", "level": 2}, {"name": "c", "level": 3, "admin": True}],
     "obj": {"zeta": "z", "alpha": "a", "mid": "m"},
     "flags": [True, 1, 1.0, "1", None],
-    "a'b": "single", 'a"b': "double", "é": "accent", "tab\tkey": "tab",
+    "a'b": "single",
+    'a"b': "double",
+    "é": "accent",
+    "tab\tkey": "tab",
     "want": "b",
     "rx": "^o",
 }
@@ -27,82 +30,109 @@ def find(path: str, claims: Any = CLAIMS) -> list[Any]:
     return compiled.find(claims)
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("$.role", ["web_user"]),
-    ("$", [CLAIMS]),
-    ("$.missing", []),
-    ("$.role.deeper", []),
-    ("$.postgrest.roles[0]", ["other"]),
-    ("$.postgrest.roles[1]", ["author"]),
-    ("$.postgrest.roles[-1]", ["author"]),
-    ("$.postgrest.roles[-3]", []),
-    ("$.postgrest.roles[2]", []),
-    ("$.postgrest['roles'][1]", ["author"]),
-    ('$["postgrest"]["roles"][1]', ["author"]),
-    ("$['https://www.example.com/role'].key", ["author"]),
-    ("$['https://www.example.com/role']['key']", ["author"]),
-    ("$.postgrest.roles[*]", ["other", "author"]),
-    ("$.postgrest.roles.*", ["other", "author"]),
-    ("$.postgrest.roles[0, 1, 0]", ["other", "author", "other"]),
-    ("$.postgrest.roles[ 1 ]", ["author"]),
-    ("$ .postgrest .roles[1]", ["author"]),
-    ("$.postgrest.roles[1:]", ["author"]),
-    ("$.postgrest.roles[::-1]", ["author", "other"]),
-    ("$.postgrest.roles[:1]", ["other"]),
-    ("$.postgrest.roles[::0]", []),
-    ("$..roles[1]", ["author"]),
-    ("$..key", ["author"]),
-    ("$.obj.*", ["a", "m", "z"]),  # object members in key order, as PostgREST's JSON library yields them
-    ("$['a\\'b']", ["single"]),
-    ('$["a\\"b"]', ["double"]),
-    ("$['a\"b']", ["double"]),
-    ("$['\\u00e9']", ["accent"]),
-    ("$.é", ["accent"]),
-    ("$['tab\\tkey']", ["tab"]),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("$.role", ["web_user"]),
+        ("$", [CLAIMS]),
+        ("$.missing", []),
+        ("$.role.deeper", []),
+        ("$.postgrest.roles[0]", ["other"]),
+        ("$.postgrest.roles[1]", ["author"]),
+        ("$.postgrest.roles[-1]", ["author"]),
+        ("$.postgrest.roles[-3]", []),
+        ("$.postgrest.roles[2]", []),
+        ("$.postgrest['roles'][1]", ["author"]),
+        ('$["postgrest"]["roles"][1]', ["author"]),
+        ("$['https://www.example.com/role'].key", ["author"]),
+        ("$['https://www.example.com/role']['key']", ["author"]),
+        ("$.postgrest.roles[*]", ["other", "author"]),
+        ("$.postgrest.roles.*", ["other", "author"]),
+        ("$.postgrest.roles[0, 1, 0]", ["other", "author", "other"]),
+        ("$.postgrest.roles[ 1 ]", ["author"]),
+        ("$ .postgrest .roles[1]", ["author"]),
+        ("$.postgrest.roles[1:]", ["author"]),
+        ("$.postgrest.roles[::-1]", ["author", "other"]),
+        ("$.postgrest.roles[:1]", ["other"]),
+        ("$.postgrest.roles[::0]", []),
+        ("$..roles[1]", ["author"]),
+        ("$..key", ["author"]),
+        ("$.obj.*", ["a", "m", "z"]),  # object members in key order, as PostgREST's JSON library yields them
+        ("$['a\\'b']", ["single"]),
+        ('$["a\\"b"]', ["double"]),
+        ("$['a\"b']", ["double"]),
+        ("$['\\u00e9']", ["accent"]),
+        ("$.é", ["accent"]),
+        ("$['tab\\tkey']", ["tab"]),
+    ],
+)
 def test_selectors(path: str, expected: list[Any]) -> None:
     assert find(path) == expected
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("$.postgrest.roles[?(@ == 'author')]", ["author"]),
-    ("$.postgrest.roles[?@ == 'author']", ["author"]),
-    ('$.postgrest.roles[?@ == "author"]', ["author"]),
-    ("$.postgrest.roles[?@ != 'other']", ["author"]),
-    ("$.postgrest.roles[?search(@, '^au')]", ["author"]),
-    ("$.postgrest.roles[?search(@, 'th')]", ["other", "author"]),
-    ("$.postgrest.roles[?match(@, 'au')]", []),
-    ("$.postgrest.roles[?match(@, 'auth.*')]", ["author"]),
-    ("$.postgrest.roles[?!search(@, '^au')]", ["other"]),
-    ("$.postgrest.roles[?search(@, $.rx)]", ["other"]),
-    ("$.postgrest.roles[?search(@, '[')]", []),  # an invalid regex matches nothing
-    ("$.postgrest.roles[?@ == 'author' || @ == 'other']", ["other", "author"]),
-    ("$.groups[?@.level > 1].name", ["b", "c"]),
-    ("$.groups[?@.level >= 2 && @.level < 3].name", ["b"]),
-    ("$.groups[?@.level <= 1].name", ["a"]),
-    ("$.groups[?@.admin].name", ["c"]),
-    ("$.groups[?!@.admin].name", ["a", "b"]),
-    ("$.groups[?!(@.level == 1 || @.admin)].name", ["b"]),
-    ("$.groups[?@.name == $.want].level", [2]),
-    ("$.groups[?@['name'] == 'a'].level", [1]),
-    ("$.groups[?@.missing == $.missing].name", ["a", "b", "c"]),  # two empty node lists are equal
-    ("$.groups[?@.level == 2.0].name", ["b"]),
-    ("$.flags[?@ == 1]", [1, 1.0]),  # true is not the number 1
-    ("$.flags[?@ == true]", [True]),
-    ("$.flags[?@ == null]", [None]),
-    ("$.flags[?@ > 0]", [1, 1.0]),
-    ("$.obj[?@ != 'm']", ["a", "z"]),
-    ("$..[?@ == 'author']", ["author", "author"]),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("$.postgrest.roles[?(@ == 'author')]", ["author"]),
+        ("$.postgrest.roles[?@ == 'author']", ["author"]),
+        ('$.postgrest.roles[?@ == "author"]', ["author"]),
+        ("$.postgrest.roles[?@ != 'other']", ["author"]),
+        ("$.postgrest.roles[?search(@, '^au')]", ["author"]),
+        ("$.postgrest.roles[?search(@, 'th')]", ["other", "author"]),
+        ("$.postgrest.roles[?match(@, 'au')]", []),
+        ("$.postgrest.roles[?match(@, 'auth.*')]", ["author"]),
+        ("$.postgrest.roles[?!search(@, '^au')]", ["other"]),
+        ("$.postgrest.roles[?search(@, $.rx)]", ["other"]),
+        ("$.postgrest.roles[?search(@, '[')]", []),  # an invalid regex matches nothing
+        ("$.postgrest.roles[?@ == 'author' || @ == 'other']", ["other", "author"]),
+        ("$.groups[?@.level > 1].name", ["b", "c"]),
+        ("$.groups[?@.level >= 2 && @.level < 3].name", ["b"]),
+        ("$.groups[?@.level <= 1].name", ["a"]),
+        ("$.groups[?@.admin].name", ["c"]),
+        ("$.groups[?!@.admin].name", ["a", "b"]),
+        ("$.groups[?!(@.level == 1 || @.admin)].name", ["b"]),
+        ("$.groups[?@.name == $.want].level", [2]),
+        ("$.groups[?@['name'] == 'a'].level", [1]),
+        ("$.groups[?@.missing == $.missing].name", ["a", "b", "c"]),  # two empty node lists are equal
+        ("$.groups[?@.level == 2.0].name", ["b"]),
+        ("$.flags[?@ == 1]", [1, 1.0]),  # true is not the number 1
+        ("$.flags[?@ == true]", [True]),
+        ("$.flags[?@ == null]", [None]),
+        ("$.flags[?@ > 0]", [1, 1.0]),
+        ("$.obj[?@ != 'm']", ["a", "z"]),
+        ("$..[?@ == 'author']", ["author", "author"]),
+    ],
+)
 def test_filters(path: str, expected: list[Any]) -> None:
     assert find(path) == expected
 
 
-@pytest.mark.parametrize("path", [
-    "", "role", "$.", "$.role ", " $.role", "$.role-name", "$[01]", "$[-0]", "$[9007199254740992]",
-    "$.a[?foo(@)]", "$.a[?(@ == 'x']", "$.a[?@ === 'x']", "$['unterminated]", "$['bad\\q']", "$.1abc",
-    ".a[?(@ == \"x\")].b", ".a[?(@ == 'x')]", "..a", ".a[-1]", '."unterminated', ".a[?(@ ~= \"x\")]",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "role",
+        "$.",
+        "$.role ",
+        " $.role",
+        "$.role-name",
+        "$[01]",
+        "$[-0]",
+        "$[9007199254740992]",
+        "$.a[?foo(@)]",
+        "$.a[?(@ == 'x']",
+        "$.a[?@ === 'x']",
+        "$['unterminated]",
+        "$['bad\\q']",
+        "$.1abc",
+        '.a[?(@ == "x")].b',
+        ".a[?(@ == 'x')]",
+        "..a",
+        ".a[-1]",
+        '."unterminated',
+        '.a[?(@ ~= "x")]',
+    ],
+)
 def test_unparseable_paths(path: str) -> None:
     with pytest.raises(ValueError, match=r"failed to parse role-claim-key value"):
         compile_role_path(path)
@@ -113,21 +143,24 @@ def test_error_message_names_the_jsonpath_problem() -> None:
         compile_role_path("$.role ")
 
 
-@pytest.mark.parametrize(("path", "canonical", "expected"), [
-    (".role", '."role"', ["web_user"]),
-    (".postgrest.roles[1]", '."postgrest"."roles"[1]', ["author"]),
-    ('."https://www.example.com/role".key', '."https://www.example.com/role"."key"', ["author"]),
-    ('.postgrest.roles[?(@ == "author")]', '."postgrest"."roles"[?(@ == "author")]', ["author"]),
-    ('.postgrest.roles[?(@ != "other")]', '."postgrest"."roles"[?(@ != "other")]', ["author"]),
-    ('.postgrest.roles[?(@ ^== "au")]', '."postgrest"."roles"[?(@ ^== "au")]', ["author"]),
-    ('.postgrest.roles[?(@ ==^ "er")]', '."postgrest"."roles"[?(@ ==^ "er")]', ["other"]),
-    ('.postgrest.roles[?(@ *== "th")]', '."postgrest"."roles"[?(@ *== "th")]', ["other"]),
-    ('.postgrest.roles[?(@==^"or")]', '."postgrest"."roles"[?(@ ==^ "or")]', ["author"]),
-    ('.postgrest.roles[?(@ == "nobody")]', '."postgrest"."roles"[?(@ == "nobody")]', []),
-    (".postgrest.roles[5]", '."postgrest"."roles"[5]', []),
-    (".role[0]", '."role"[0]', []),
-    ('.flags[?(@ == "1")]', '."flags"[?(@ == "1")]', ["1"]),
-])
+@pytest.mark.parametrize(
+    ("path", "canonical", "expected"),
+    [
+        (".role", '."role"', ["web_user"]),
+        (".postgrest.roles[1]", '."postgrest"."roles"[1]', ["author"]),
+        ('."https://www.example.com/role".key', '."https://www.example.com/role"."key"', ["author"]),
+        ('.postgrest.roles[?(@ == "author")]', '."postgrest"."roles"[?(@ == "author")]', ["author"]),
+        ('.postgrest.roles[?(@ != "other")]', '."postgrest"."roles"[?(@ != "other")]', ["author"]),
+        ('.postgrest.roles[?(@ ^== "au")]', '."postgrest"."roles"[?(@ ^== "au")]', ["author"]),
+        ('.postgrest.roles[?(@ ==^ "er")]', '."postgrest"."roles"[?(@ ==^ "er")]', ["other"]),
+        ('.postgrest.roles[?(@ *== "th")]', '."postgrest"."roles"[?(@ *== "th")]', ["other"]),
+        ('.postgrest.roles[?(@==^"or")]', '."postgrest"."roles"[?(@ ==^ "or")]', ["author"]),
+        ('.postgrest.roles[?(@ == "nobody")]', '."postgrest"."roles"[?(@ == "nobody")]', []),
+        (".postgrest.roles[5]", '."postgrest"."roles"[5]', []),
+        (".role[0]", '."role"[0]', []),
+        ('.flags[?(@ == "1")]', '."flags"[?(@ == "1")]', ["1"]),
+    ],
+)
 def test_deprecated_syntax(path: str, canonical: str, expected: list[Any]) -> None:
     compiled = compile_role_path(path)
     assert compiled.deprecated

@@ -171,8 +171,10 @@ def test_dump_config_prints_the_file_and_env_config(config_file, monkeypatch, ca
 def test_dump_config_applies_in_database_settings(monkeypatch, capsys):
     seen = []
     monkeypatch.setattr(
-        config_db, "read_db_settings",
-        lambda config: seen.append(config) or {"pgrst.db_schemas": "fromdb", "pgrst.db_pool": "9"})
+        config_db,
+        "read_db_settings",
+        lambda config: seen.append(config) or {"pgrst.db_schemas": "fromdb", "pgrst.db_pool": "9"},
+    )
     assert cli.main(["--dump-config"]) == 0
     out = capsys.readouterr().out
     assert 'db-schemas = "fromdb"\n' in out and "db-pool = 10\n" in out

@@ -19,7 +19,8 @@ def test_prefer_first_occurrence_per_category_wins_across_headers() -> None:
 
 def test_prefer_max_affected_needs_digits_and_timezone_is_kept() -> None:
     assert parse_prefer(["max-affected=5, timezone=America/Los_Angeles"]) == Preferences(
-        max_affected=5, timezone="America/Los_Angeles")
+        max_affected=5, timezone="America/Los_Angeles"
+    )
     assert parse_prefer(["max-affected=lots"]).max_affected is None
 
 
@@ -31,19 +32,28 @@ def test_accept_orders_by_quality_then_specificity() -> None:
 
 
 def test_accept_parameters_before_q_are_kept() -> None:
-    (m,) = parse_accept('application/vnd.pgrst.object+json;nulls=stripped;q=0.8;ext=1')
+    (m,) = parse_accept("application/vnd.pgrst.object+json;nulls=stripped;q=0.8;ext=1")
     assert m.param("nulls") == "stripped" and m.quality == 0.8 and m.param("ext") is None
 
 
-@pytest.mark.parametrize(("accept", "media", "content_type"), [
-    ("*/*", "json", "application/json; charset=utf-8"),
-    ("application/vnd.pgrst.object", "object", "application/vnd.pgrst.object+json; charset=utf-8"),
-    ("application/vnd.pgrst.object+json;nulls=stripped", "object-stripped",
-     "application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8"),
-    ("application/vnd.pgrst.array+json;nulls=stripped", "array-stripped",
-     "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8"),
-    ("text/xml, text/csv", "csv", "text/csv; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    ("accept", "media", "content_type"),
+    [
+        ("*/*", "json", "application/json; charset=utf-8"),
+        ("application/vnd.pgrst.object", "object", "application/vnd.pgrst.object+json; charset=utf-8"),
+        (
+            "application/vnd.pgrst.object+json;nulls=stripped",
+            "object-stripped",
+            "application/vnd.pgrst.object+json;nulls=stripped; charset=utf-8",
+        ),
+        (
+            "application/vnd.pgrst.array+json;nulls=stripped",
+            "array-stripped",
+            "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8",
+        ),
+        ("text/xml, text/csv", "csv", "text/csv; charset=utf-8"),
+    ],
+)
 def test_negotiation_picks_the_first_available(accept: str, media: str, content_type: str) -> None:
     assert negotiate(parse_accept(accept)) == (media, content_type)
 

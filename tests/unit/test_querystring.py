@@ -56,9 +56,34 @@ def col(name: str, *steps: tuple[str, str | int]) -> Field:
 # -- filters: operators ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("op", ["eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "match", "imatch",
-                                "isdistinct", "fts", "plfts", "phfts", "wfts", "cs", "cd", "ov", "sl", "sr",
-                                "nxr", "nxl", "adj"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        "eq",
+        "neq",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "like",
+        "ilike",
+        "match",
+        "imatch",
+        "isdistinct",
+        "fts",
+        "plfts",
+        "phfts",
+        "wfts",
+        "cs",
+        "cd",
+        "ov",
+        "sl",
+        "sr",
+        "nxr",
+        "nxl",
+        "adj",
+    ],
+)
 def test_every_single_value_operator(op):
     assert parse_filter(f"{op}.v") == (False, OpExpr(op, "v"))
 
@@ -88,8 +113,18 @@ def test_any_all_modifiers_on_quantifiable_operators(op):
     assert parse_filter(f"not.{op}(all).{{a}}") == (True, OpExpr(op, "{a}", modifier="all"))
 
 
-@pytest.mark.parametrize("value", ["neq(any).{1}", "cs(all).{1}", "in(any).(1)", "is(any).null",
-                                   "fts(any)(english).x", "isdistinct(all).1", "eq(some).1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "neq(any).{1}",
+        "cs(all).{1}",
+        "in(any).(1)",
+        "is(any).null",
+        "fts(any)(english).x",
+        "isdistinct(all).1",
+        "eq(some).1",
+    ],
+)
 def test_modifier_on_other_operators_is_a_parse_error(value):
     assert fails(parse_filter, value).code == "PGRST100"
 
@@ -102,43 +137,81 @@ def test_full_text_search_with_and_without_language():
 
 
 def test_fts_with_empty_language_fails_like_upstream():
-    assert_parse_error(fails(parse_filter, "fts().value"), '"failed to parse filter (fts().value)" (line 1, column 5)',
-                       'unexpected ")" expecting operator (eq, gt, ...)')
+    assert_parse_error(
+        fails(parse_filter, "fts().value"),
+        '"failed to parse filter (fts().value)" (line 1, column 5)',
+        'unexpected ")" expecting operator (eq, gt, ...)',
+    )
 
 
-@pytest.mark.parametrize("raw,expected", [("null", "null"), ("NULL", "null"), ("NuLl", "null"),
-                                          ("not_null", "not_null"), ("NOT_NULL", "not_null"), ("true", "true"),
-                                          ("TRUE", "true"), ("False", "false"), ("unknown", "unknown")])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("null", "null"),
+        ("NULL", "null"),
+        ("NuLl", "null"),
+        ("not_null", "not_null"),
+        ("NOT_NULL", "not_null"),
+        ("true", "true"),
+        ("TRUE", "true"),
+        ("False", "false"),
+        ("unknown", "unknown"),
+    ],
+)
 def test_is_values_are_case_insensitive_and_lower_cased(raw, expected):
     assert parse_filter(f"is.{raw}") == (False, OpExpr("is", expected))
 
 
 def test_is_with_other_value_is_a_parse_error():
-    assert_parse_error(fails(parse_filter, "is.nil"), '"failed to parse filter (is.nil)" (line 1, column 5)',
-                       'unexpected "i" expecting isVal: (null, not_null, true, false, unknown)')
+    assert_parse_error(
+        fails(parse_filter, "is.nil"),
+        '"failed to parse filter (is.nil)" (line 1, column 5)',
+        'unexpected "i" expecting isVal: (null, not_null, true, false, unknown)',
+    )
     assert fails(parse_filter, "is.ok").code == "PGRST100"
     assert fails(parse_filter, "is.").code == "PGRST100"
 
 
 def test_is_value_with_trailing_text_is_rejected():
     # PostgREST ignores the tail (`is.nullx` = `is.null`); the spec says anything else is an error.
-    assert_parse_error(fails(parse_filter, "is.nullx"), '"failed to parse filter (is.nullx)" (line 1, column 8)',
-                       "unexpected 'x' expecting end of input")
+    assert_parse_error(
+        fails(parse_filter, "is.nullx"),
+        '"failed to parse filter (is.nullx)" (line 1, column 8)',
+        "unexpected 'x' expecting end of input",
+    )
 
 
 def test_unknown_operator_messages_match_upstream():
-    assert_parse_error(fails(parse_filter, "0"), '"failed to parse filter (0)" (line 1, column 1)',
-                       'unexpected "0" expecting "not" or operator (eq, gt, ...)')
-    assert_parse_error(fails(parse_filter, "noop.0"), '"failed to parse filter (noop.0)" (line 1, column 1)',
-                       'unexpected "o" expecting "not" or operator (eq, gt, ...)')
-    assert_parse_error(fails(parse_filter, "not.noop.1"), '"failed to parse filter (not.noop.1)" (line 1, column 5)',
-                       'unexpected "n" expecting operator (eq, gt, ...)')
-    assert_parse_error(fails(parse_filter, "eq().value"), '"failed to parse filter (eq().value)" (line 1, column 4)',
-                       'unexpected ")" expecting operator (eq, gt, ...)')
-    assert_parse_error(fails(parse_filter, "is().value"), '"failed to parse filter (is().value)" (line 1, column 3)',
-                       'unexpected "(" expecting operator (eq, gt, ...)')
-    assert_parse_error(fails(parse_filter, "in().value"), '"failed to parse filter (in().value)" (line 1, column 3)',
-                       'unexpected "(" expecting operator (eq, gt, ...)')
+    assert_parse_error(
+        fails(parse_filter, "0"),
+        '"failed to parse filter (0)" (line 1, column 1)',
+        'unexpected "0" expecting "not" or operator (eq, gt, ...)',
+    )
+    assert_parse_error(
+        fails(parse_filter, "noop.0"),
+        '"failed to parse filter (noop.0)" (line 1, column 1)',
+        'unexpected "o" expecting "not" or operator (eq, gt, ...)',
+    )
+    assert_parse_error(
+        fails(parse_filter, "not.noop.1"),
+        '"failed to parse filter (not.noop.1)" (line 1, column 5)',
+        'unexpected "n" expecting operator (eq, gt, ...)',
+    )
+    assert_parse_error(
+        fails(parse_filter, "eq().value"),
+        '"failed to parse filter (eq().value)" (line 1, column 4)',
+        'unexpected ")" expecting operator (eq, gt, ...)',
+    )
+    assert_parse_error(
+        fails(parse_filter, "is().value"),
+        '"failed to parse filter (is().value)" (line 1, column 3)',
+        'unexpected "(" expecting operator (eq, gt, ...)',
+    )
+    assert_parse_error(
+        fails(parse_filter, "in().value"),
+        '"failed to parse filter (in().value)" (line 1, column 3)',
+        'unexpected "(" expecting operator (eq, gt, ...)',
+    )
 
 
 @pytest.mark.parametrize("value", ["EQ.1", "eq", "eq1", "eqx.1", "not.not.eq.1", "NOT.eq.1", "", ".eq.1", "gte"])
@@ -182,18 +255,27 @@ def test_in_list_with_empty_elements_keeps_them():
 
 
 def test_in_without_parentheses_is_a_parse_error():
-    assert_parse_error(fails(parse_filter, "in.1,2"), '"failed to parse filter (in.1,2)" (line 1, column 4)',
-                       'unexpected "1" expecting "("')
+    assert_parse_error(
+        fails(parse_filter, "in.1,2"),
+        '"failed to parse filter (in.1,2)" (line 1, column 4)',
+        'unexpected "1" expecting "("',
+    )
 
 
 def test_unterminated_in_list_is_a_parse_error():
-    assert_parse_error(fails(parse_filter, "in.(1,2"), '"failed to parse filter (in.(1,2)" (line 1, column 8)',
-                       'unexpected end of input expecting "," or ")"')
+    assert_parse_error(
+        fails(parse_filter, "in.(1,2"),
+        '"failed to parse filter (in.(1,2)" (line 1, column 8)',
+        'unexpected end of input expecting "," or ")"',
+    )
 
 
 def test_text_after_in_list_is_rejected():
-    assert_parse_error(fails(parse_filter, "in.(1,2)x"), '"failed to parse filter (in.(1,2)x)" (line 1, column 9)',
-                       "unexpected 'x' expecting end of input")
+    assert_parse_error(
+        fails(parse_filter, "in.(1,2)x"),
+        '"failed to parse filter (in.(1,2)x)" (line 1, column 9)',
+        "unexpected 'x' expecting end of input",
+    )
     assert parse_filter("in.(1) ") == (False, OpExpr("in", ("1",)))
 
 
@@ -230,15 +312,21 @@ def test_field_names_allow_unicode_digits_dollar_and_dashes():
 
 
 def test_bad_json_paths_match_upstream_errors():
-    assert_parse_error(fails(parse_select, "data->>--34"),
-                       '"failed to parse select parameter (data->>--34)" (line 1, column 9)',
-                       'unexpected "-" expecting digit')
-    assert_parse_error(fails(parse_select, "data->>-78xy"),
-                       '"failed to parse select parameter (data->>-78xy)" (line 1, column 11)',
-                       "unexpected 'x' expecting digit, \"->\", \"::\", \".\", \",\" or end of input")
-    assert_parse_error(fails(parse_select, "data->(!@#$%^&*_d->>!@#$%^&*_e::integer"),
-                       '"failed to parse select parameter (data->(!@#$%^&*_d->>!@#$%^&*_e::integer)" (line 1, column 7)',
-                       'unexpected "(" expecting "-", digit or any non reserved character different from: .,>()')
+    assert_parse_error(
+        fails(parse_select, "data->>--34"),
+        '"failed to parse select parameter (data->>--34)" (line 1, column 9)',
+        'unexpected "-" expecting digit',
+    )
+    assert_parse_error(
+        fails(parse_select, "data->>-78xy"),
+        '"failed to parse select parameter (data->>-78xy)" (line 1, column 11)',
+        'unexpected \'x\' expecting digit, "->", "::", ".", "," or end of input',
+    )
+    assert_parse_error(
+        fails(parse_select, "data->(!@#$%^&*_d->>!@#$%^&*_e::integer"),
+        '"failed to parse select parameter (data->(!@#$%^&*_d->>!@#$%^&*_e::integer)" (line 1, column 7)',
+        'unexpected "(" expecting "-", digit or any non reserved character different from: .,>()',
+    )
 
 
 @pytest.mark.parametrize("text", ["", "a->", "a-", ":", "a b.c", '"unterminated', "a::text"])
@@ -251,7 +339,10 @@ def test_invalid_fields(text):
 
 def test_filter_key_embed_path_and_field():
     q = parse_query([("a.b.col", "eq.1"), ("id", "gt.2")])
-    assert q.filters == ((("a", "b"), Filter(Field("col"), OpExpr("eq", "1"))), ((), Filter(Field("id"), OpExpr("gt", "2"))))
+    assert q.filters == (
+        (("a", "b"), Filter(Field("col"), OpExpr("eq", "1"))),
+        ((), Filter(Field("id"), OpExpr("gt", "2"))),
+    )
     assert q.root_filters() == (Filter(Field("id"), OpExpr("gt", "2")),)
 
 
@@ -269,18 +360,25 @@ def test_quoted_filter_key_may_contain_reserved_characters():
 
 
 def test_cast_in_filter_key_is_a_parse_error():
-    assert_parse_error(fails(parse_query, [("col::text", "eq.1")]),
-                       '"failed to parse tree path (col::text)" (line 1, column 4)')
+    assert_parse_error(
+        fails(parse_query, [("col::text", "eq.1")]), '"failed to parse tree path (col::text)" (line 1, column 4)'
+    )
 
 
 def test_empty_filter_key_is_a_parse_error():
-    assert_parse_error(fails(parse_query, [("", "eq.1")]), '"failed to parse tree path ()" (line 1, column 1)',
-                       "unexpected end of input expecting field name (* or [a..z0..9_$])")
+    assert_parse_error(
+        fails(parse_query, [("", "eq.1")]),
+        '"failed to parse tree path ()" (line 1, column 1)',
+        "unexpected end of input expecting field name (* or [a..z0..9_$])",
+    )
 
 
 def test_filter_without_operator_on_tables_is_a_parse_error():
-    assert_parse_error(fails(parse_query, [("id", "0")]), '"failed to parse filter (0)" (line 1, column 1)',
-                       'unexpected "0" expecting "not" or operator (eq, gt, ...)')
+    assert_parse_error(
+        fails(parse_query, [("id", "0")]),
+        '"failed to parse filter (0)" (line 1, column 1)',
+        'unexpected "0" expecting "not" or operator (eq, gt, ...)',
+    )
 
 
 def test_reserved_root_keys_are_not_filters_but_are_filters_on_embeds():
@@ -289,7 +387,9 @@ def test_reserved_root_keys_are_not_filters_but_are_filters_on_embeds():
 
 
 def test_embeddable_reserved_keys_are_never_filters():
-    q = parse_query([("e.order", "id"), ("e.limit", "1"), ("e.offset", "2"), ("e.and", "(a.eq.1)"), ("e.or", "(a.eq.1)")])
+    q = parse_query(
+        [("e.order", "id"), ("e.limit", "1"), ("e.offset", "2"), ("e.and", "(a.eq.1)"), ("e.or", "(a.eq.1)")]
+    )
     assert q.filters == ()
     assert q.order == ((("e",), (OrderTerm(Field("id")),)),)
     assert (q.limits, q.offsets) == (((("e",), 1),), ((("e",), 2),))
@@ -334,15 +434,28 @@ def test_rpc_get_empty_value_is_an_argument():
 
 
 def test_rpc_reserved_params_are_never_arguments():
-    q = parse_query([("select", "a"), ("order", "a"), ("limit", "1"), ("offset", "1"), ("and", "(a.eq.1)"),
-                     ("or", "(a.eq.1)"), ("columns", "a"), ("on_conflict", "a")], rpc=True)
+    q = parse_query(
+        [
+            ("select", "a"),
+            ("order", "a"),
+            ("limit", "1"),
+            ("offset", "1"),
+            ("and", "(a.eq.1)"),
+            ("or", "(a.eq.1)"),
+            ("columns", "a"),
+            ("on_conflict", "a"),
+        ],
+        rpc=True,
+    )
     assert q.rpc_args == ()
 
 
 def test_rpc_post_requires_every_param_to_be_a_filter():
-    assert_parse_error(fails(parse_query, [("name", "John")], rpc=True, method="POST"),
-                       '"failed to parse filter (John)" (line 1, column 1)',
-                       'unexpected "J" expecting "not" or operator (eq, gt, ...)')
+    assert_parse_error(
+        fails(parse_query, [("name", "John")], rpc=True, method="POST"),
+        '"failed to parse filter (John)" (line 1, column 1)',
+        'unexpected "J" expecting "not" or operator (eq, gt, ...)',
+    )
     q = parse_query([("id", "eq.1")], rpc=True, method="POST")
     assert q.filters == (((), Filter(Field("id"), OpExpr("eq", "1"))),)
 
@@ -355,8 +468,9 @@ def test_non_rpc_get_requires_filters():
 
 
 def test_logic_tree_basic():
-    assert parse_logic("or", "(a.eq.1,b.gt.2)") == LogicTree("or", (
-        Filter(Field("a"), OpExpr("eq", "1")), Filter(Field("b"), OpExpr("gt", "2"))))
+    assert parse_logic("or", "(a.eq.1,b.gt.2)") == LogicTree(
+        "or", (Filter(Field("a"), OpExpr("eq", "1")), Filter(Field("b"), OpExpr("gt", "2")))
+    )
 
 
 def test_logic_keys_with_not_and_embeds():
@@ -371,14 +485,23 @@ def test_logic_keys_with_not_and_embeds():
 
 def test_logic_nesting_and_negation():
     tree = parse_logic("and", "(a.eq.1,or(b.eq.2,not.and(c.eq.3,d.not.eq.4)))")
-    assert tree == LogicTree("and", (
-        Filter(Field("a"), OpExpr("eq", "1")),
-        LogicTree("or", (
-            Filter(Field("b"), OpExpr("eq", "2")),
-            LogicTree("and", (Filter(Field("c"), OpExpr("eq", "3")), Filter(Field("d"), OpExpr("eq", "4"), True)),
-                      negated=True),
-        )),
-    ))
+    assert tree == LogicTree(
+        "and",
+        (
+            Filter(Field("a"), OpExpr("eq", "1")),
+            LogicTree(
+                "or",
+                (
+                    Filter(Field("b"), OpExpr("eq", "2")),
+                    LogicTree(
+                        "and",
+                        (Filter(Field("c"), OpExpr("eq", "3")), Filter(Field("d"), OpExpr("eq", "4"), True)),
+                        negated=True,
+                    ),
+                ),
+            ),
+        ),
+    )
 
 
 def test_logic_quoted_values_with_escapes():
@@ -397,16 +520,23 @@ def test_logic_array_literal_keeps_commas():
 
 def test_logic_in_list_and_is_and_fts_inside():
     tree = parse_logic("or", '(id.in.(1,"2,3"),x.is.NULL,t.fts(english).cat rat,d.isdistinct.5)')
-    assert [c.expr for c in tree.children] == [OpExpr("in", ("1", "2,3")), OpExpr("is", "null"),
-                                               OpExpr("fts", "cat rat", language="english"), OpExpr("isdistinct", "5")]
+    assert [c.expr for c in tree.children] == [
+        OpExpr("in", ("1", "2,3")),
+        OpExpr("is", "null"),
+        OpExpr("fts", "cat rat", language="english"),
+        OpExpr("isdistinct", "5"),
+    ]
 
 
 def test_logic_whitespace_around_parens_and_commas_is_ignored_not_inside_values():
     tree = parse_logic("or", "( a.eq.1 , and ( b.gt.x y , c.is.null ) )")
-    assert tree == LogicTree("or", (
-        Filter(Field("a"), OpExpr("eq", "1 ")),
-        LogicTree("and", (Filter(Field("b"), OpExpr("gt", "x y ")), Filter(Field("c"), OpExpr("is", "null")))),
-    ))
+    assert tree == LogicTree(
+        "or",
+        (
+            Filter(Field("a"), OpExpr("eq", "1 ")),
+            LogicTree("and", (Filter(Field("b"), OpExpr("gt", "x y ")), Filter(Field("c"), OpExpr("is", "null")))),
+        ),
+    )
 
 
 def test_logic_fields_with_json_paths_and_embed_null_filters():
@@ -418,26 +548,51 @@ def test_logic_fields_with_json_paths_and_embed_null_filters():
 
 
 def test_empty_logic_tree_is_a_parse_error():
-    assert_parse_error(fails(parse_query, [("or", "()")]), '"failed to parse logic tree (())" (line 1, column 4)',
-                       'unexpected ")" expecting field name (* or [a..z0..9_$]), negation operator (not) '
-                       "or logic operator (and, or)")
+    assert_parse_error(
+        fails(parse_query, [("or", "()")]),
+        '"failed to parse logic tree (())" (line 1, column 4)',
+        'unexpected ")" expecting field name (* or [a..z0..9_$]), negation operator (not) or logic operator (and, or)',
+    )
 
 
 def test_logic_tree_errors_match_upstream():
-    assert_parse_error(fails(parse_logic, "or", "(id.in.1,2,id.eq.3)"),
-                       '"failed to parse logic tree ((id.in.1,2,id.eq.3))" (line 1, column 10)', 'unexpected "1" expecting "("')
-    assert_parse_error(fails(parse_logic, "or", ")("), '"failed to parse logic tree ()()" (line 1, column 3)',
-                       'unexpected ")" expecting "("')
-    assert_parse_error(fails(parse_logic, "and", "(ord(id.eq.1,id.eq.1),id.eq.2)"),
-                       '"failed to parse logic tree ((ord(id.eq.1,id.eq.1),id.eq.2))" (line 1, column 7)',
-                       'unexpected "d" expecting "("')
-    assert_parse_error(fails(parse_logic, "or", "(id.eq.1,not.xor(id.eq.2,id.eq.3))"),
-                       '"failed to parse logic tree ((id.eq.1,not.xor(id.eq.2,id.eq.3)))" (line 1, column 16)',
-                       'unexpected "x" expecting logic operator (and, or)')
+    assert_parse_error(
+        fails(parse_logic, "or", "(id.in.1,2,id.eq.3)"),
+        '"failed to parse logic tree ((id.in.1,2,id.eq.3))" (line 1, column 10)',
+        'unexpected "1" expecting "("',
+    )
+    assert_parse_error(
+        fails(parse_logic, "or", ")("),
+        '"failed to parse logic tree ()()" (line 1, column 3)',
+        'unexpected ")" expecting "("',
+    )
+    assert_parse_error(
+        fails(parse_logic, "and", "(ord(id.eq.1,id.eq.1),id.eq.2)"),
+        '"failed to parse logic tree ((ord(id.eq.1,id.eq.1),id.eq.2))" (line 1, column 7)',
+        'unexpected "d" expecting "("',
+    )
+    assert_parse_error(
+        fails(parse_logic, "or", "(id.eq.1,not.xor(id.eq.2,id.eq.3))"),
+        '"failed to parse logic tree ((id.eq.1,not.xor(id.eq.2,id.eq.3)))" (line 1, column 16)',
+        'unexpected "x" expecting logic operator (and, or)',
+    )
 
 
-@pytest.mark.parametrize("value", ["(a.eq.1,)", "a.eq.1", "", "(a.eq.1", "(a.eq.1)x", "(a.b.eq.1)", "(a.xx.1)",
-                                   "(a.eq.{1,2}x)", "(or())", "(a.in.(1,2)"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "(a.eq.1,)",
+        "a.eq.1",
+        "",
+        "(a.eq.1",
+        "(a.eq.1)x",
+        "(a.b.eq.1)",
+        "(a.xx.1)",
+        "(a.eq.{1,2}x)",
+        "(or())",
+        "(a.in.(1,2)",
+    ],
+)
 def test_malformed_logic_trees(value):
     assert fails(parse_query, [("or", value)]).code == "PGRST100"
 
@@ -460,9 +615,12 @@ def test_select_empty_means_star():
 
 def test_select_alias_and_cast():
     assert parse_select("alias:name->jsonpath::cast") == (
-        SelectField(col("name", ("->", "jsonpath")), alias="alias", cast="cast"),)
-    assert parse_select("x::_int4,y::my type$1") == (SelectField(Field("x"), cast="_int4"),
-                                                     SelectField(Field("y"), cast="my type$1"))
+        SelectField(col("name", ("->", "jsonpath")), alias="alias", cast="cast"),
+    )
+    assert parse_select("x::_int4,y::my type$1") == (
+        SelectField(Field("x"), cast="_int4"),
+        SelectField(Field("y"), cast="my type$1"),
+    )
 
 
 def test_select_json_paths_are_parsed_without_naming():
@@ -484,24 +642,34 @@ def test_select_quoted_names():
 
 def test_select_quoted_names_with_reserved_characters_upstream_case():
     assert parse_select('":arr->ow::cast","(inside,parens)","a.dotted.column","  col  w  space  "') == (
-        SelectField(Field(":arr->ow::cast")), SelectField(Field("(inside,parens)")),
-        SelectField(Field("a.dotted.column")), SelectField(Field("  col  w  space  ")))
+        SelectField(Field(":arr->ow::cast")),
+        SelectField(Field("(inside,parens)")),
+        SelectField(Field("a.dotted.column")),
+        SelectField(Field("  col  w  space  ")),
+    )
 
 
 def test_select_long_json_chain_upstream_case():
-    assert parse_select("data->0->0xy1->1->23-xy-45->1->xy-6->>0::int") == (SelectField(col(
-        "data", ("->", 0), ("->", "0xy1"), ("->", 1), ("->", "23-xy-45"), ("->", 1), ("->", "xy-6"), ("->>", 0)),
-        cast="int"),)
+    assert parse_select("data->0->0xy1->1->23-xy-45->1->xy-6->>0::int") == (
+        SelectField(
+            col(
+                "data", ("->", 0), ("->", "0xy1"), ("->", 1), ("->", "23-xy-45"), ("->", 1), ("->", "xy-6"), ("->>", 0)
+            ),
+            cast="int",
+        ),
+    )
 
 
 def test_select_aggregates():
     assert parse_select("a.sum(),b.avg(),c.max(),d.min(),e.count()") == tuple(
-        SelectField(Field(n), aggregate=a) for n, a in zip("abcde", ["sum", "avg", "max", "min", "count"], strict=True))
+        SelectField(Field(n), aggregate=a) for n, a in zip("abcde", ["sum", "avg", "max", "min", "count"], strict=True)
+    )
 
 
 def test_select_aggregate_with_alias_and_casts():
     assert parse_select("total:x::numeric.sum()::int") == (
-        SelectField(Field("x"), alias="total", cast="numeric", aggregate="sum", aggregate_cast="int"),)
+        SelectField(Field("x"), alias="total", cast="numeric", aggregate="sum", aggregate_cast="int"),
+    )
 
 
 def test_select_second_cast_without_aggregate_is_accepted_and_dropped():
@@ -525,8 +693,10 @@ def test_select_unknown_aggregate_is_a_parse_error():
 
 
 def test_select_embeds():
-    assert parse_select("*,client(*,nested(*))") == (STAR, SelectRelation("client", children=(
-        STAR, SelectRelation("nested", children=(STAR,)))))
+    assert parse_select("*,client(*,nested(*))") == (
+        STAR,
+        SelectRelation("client", children=(STAR, SelectRelation("nested", children=(STAR,)))),
+    )
     assert parse_select("alias:rel(a)") == (SelectRelation("rel", alias="alias", children=(SelectField(Field("a")),)),)
 
 
@@ -546,9 +716,13 @@ def test_select_hints_and_join_types_in_either_order():
 
 def test_select_spreads():
     assert parse_select("*,...client(*),other(*)") == (
-        STAR, SelectRelation("client", spread=True, children=(STAR,)), SelectRelation("other", children=(STAR,)))
+        STAR,
+        SelectRelation("client", spread=True, children=(STAR,)),
+        SelectRelation("other", children=(STAR,)),
+    )
     assert parse_select("...rel!hint!inner(a)")[0] == SelectRelation(
-        "rel", hint="hint", join="inner", spread=True, children=(SelectField(Field("a")),))
+        "rel", hint="hint", join="inner", spread=True, children=(SelectField(Field("a")),)
+    )
 
 
 def test_select_alias_on_spread_is_a_parse_error():
@@ -561,26 +735,37 @@ def test_select_json_path_on_embed_is_a_parse_error():
 
 
 def test_select_errors_match_upstream():
-    assert_parse_error(fails(parse_select, "id,clients(name[])"),
-                       '"failed to parse select parameter (id,clients(name[]))" (line 1, column 16)',
-                       "unexpected '[' expecting letter, digit, \"-\", \"->>\", \"->\", \"::\", \".\", \")\", \",\" "
-                       "or end of input")
-    assert_parse_error(fails(parse_select, "name!hint"),
-                       '"failed to parse select parameter (name!hint)" (line 1, column 5)')
-    assert_parse_error(fails(parse_select, "*!hint"), '"failed to parse select parameter (*!hint)" (line 1, column 2)',
-                       "unexpected '!' expecting \")\", \",\" or end of input")
-    assert_parse_error(fails(parse_select, "name::"), '"failed to parse select parameter (name::)" (line 1, column 7)',
-                       "unexpected end of input expecting letter or digit")
+    assert_parse_error(
+        fails(parse_select, "id,clients(name[])"),
+        '"failed to parse select parameter (id,clients(name[]))" (line 1, column 16)',
+        'unexpected \'[\' expecting letter, digit, "-", "->>", "->", "::", ".", ")", "," or end of input',
+    )
+    assert_parse_error(
+        fails(parse_select, "name!hint"), '"failed to parse select parameter (name!hint)" (line 1, column 5)'
+    )
+    assert_parse_error(
+        fails(parse_select, "*!hint"),
+        '"failed to parse select parameter (*!hint)" (line 1, column 2)',
+        'unexpected \'!\' expecting ")", "," or end of input',
+    )
+    assert_parse_error(
+        fails(parse_select, "name::"),
+        '"failed to parse select parameter (name::)" (line 1, column 7)',
+        "unexpected end of input expecting letter or digit",
+    )
 
 
-@pytest.mark.parametrize("text", ["a,", ",a", "a)", "a,b(()", "rel(", "rel(a", "count(x)", "a::text(2)",
-                                  "a:*", "rel!(a)", "a b:c:d", "..."])
+@pytest.mark.parametrize(
+    "text", ["a,", ",a", "a)", "a,b(()", "rel(", "rel(a", "count(x)", "a::text(2)", "a:*", "rel!(a)", "a b:c:d", "..."]
+)
 def test_malformed_selects(text):
     assert fails(parse_select, text).code == "PGRST100"
 
 
 def test_select_error_message_prefix():
-    assert fails(parse_select, "a,b(()").message.startswith('"failed to parse select parameter (a,b(())" (line 1, column ')
+    assert fails(parse_select, "a,b(()").message.startswith(
+        '"failed to parse select parameter (a,b(())" (line 1, column '
+    )
 
 
 def test_huge_numbers_do_not_crash():
@@ -621,7 +806,8 @@ def test_order_json_paths():
 
 def test_order_related():
     assert parse_order("clients(json_col->key).desc.nullsfirst") == (
-        OrderTerm(col("json_col", ("->", "key")), relation="clients", direction="desc", nulls="first"),)
+        OrderTerm(col("json_col", ("->", "key")), relation="clients", direction="desc", nulls="first"),
+    )
     assert parse_order("name,clients(name),id")[1] == OrderTerm(Field("name"), relation="clients")
 
 
@@ -629,16 +815,22 @@ def test_order_whitespace_around_terms():
     assert parse_order(" a , b.desc ") == (OrderTerm(Field("a")), OrderTerm(Field("b"), direction="desc"))
 
 
-@pytest.mark.parametrize("text,column,details", [
-    ("id.ac", 4, 'unexpected "c" expecting "asc", "desc", "nullsfirst" or "nullslast"'),
-    ("id.descc", 8, "unexpected 'c' expecting delimiter (.), \",\" or end of input"),
-    ("id.nulsfist", 4, 'unexpected "n" expecting "asc", "desc", "nullsfirst" or "nullslast"'),
-    ("id.nullslasttt", 13, "unexpected 't' expecting \",\" or end of input"),
-    ("id.asc.nlsfst", 8, 'unexpected "l" expecting "nullsfirst" or "nullslast"'),
-    ("id.asc.nullslasttt", 17, "unexpected 't' expecting \",\" or end of input"),
-    ("clients(name,id)", 8,
-     "unexpected '(' expecting letter, digit, \"-\", \"->>\", \"->\", delimiter (.), \",\" or end of input"),
-])
+@pytest.mark.parametrize(
+    "text,column,details",
+    [
+        ("id.ac", 4, 'unexpected "c" expecting "asc", "desc", "nullsfirst" or "nullslast"'),
+        ("id.descc", 8, "unexpected 'c' expecting delimiter (.), \",\" or end of input"),
+        ("id.nulsfist", 4, 'unexpected "n" expecting "asc", "desc", "nullsfirst" or "nullslast"'),
+        ("id.nullslasttt", 13, "unexpected 't' expecting \",\" or end of input"),
+        ("id.asc.nlsfst", 8, 'unexpected "l" expecting "nullsfirst" or "nullslast"'),
+        ("id.asc.nullslasttt", 17, "unexpected 't' expecting \",\" or end of input"),
+        (
+            "clients(name,id)",
+            8,
+            'unexpected \'(\' expecting letter, digit, "-", "->>", "->", delimiter (.), "," or end of input',
+        ),
+    ],
+)
 def test_order_errors_match_upstream(text, column, details):
     assert_parse_error(fails(parse_order, text), f'"failed to parse order ({text})" (line 1, column {column})', details)
 
@@ -650,8 +842,11 @@ def test_malformed_orders(text):
 
 def test_order_params_per_level_in_request_order():
     q = parse_query([("order", "a"), ("emb.order", "b.desc"), ("order", "c")])
-    assert q.order == (((), (OrderTerm(Field("a")),)), (("emb",), (OrderTerm(Field("b"), direction="desc"),)),
-                       ((), (OrderTerm(Field("c")),)))
+    assert q.order == (
+        ((), (OrderTerm(Field("a")),)),
+        (("emb",), (OrderTerm(Field("b"), direction="desc"),)),
+        ((), (OrderTerm(Field("c")),)),
+    )
     assert q.root_order() == (OrderTerm(Field("a")),)  # PostgREST applies the first one
 
 
@@ -683,7 +878,11 @@ def test_last_limit_wins_even_if_invalid():
 def test_negative_root_limit_is_416():
     err = fails(parse_query, [("limit", "-1")])
     assert (err.status, err.code, err.message, err.details) == (
-        416, "PGRST103", "Requested range not satisfiable", "Limit should be greater than or equal to zero.")
+        416,
+        "PGRST103",
+        "Requested range not satisfiable",
+        "Limit should be greater than or equal to zero.",
+    )
 
 
 def test_negative_embedded_limit_is_left_to_the_database():
@@ -702,14 +901,17 @@ def test_parse_errors_win_over_range_errors():
 
 
 def test_columns_and_on_conflict():
-    q = parse_query([("columns", "a, b ,\"c,d\",a"), ("on_conflict", "x,y")])
+    q = parse_query([("columns", 'a, b ,"c,d",a'), ("on_conflict", "x,y")])
     assert q.columns == ("a", "b", "c,d")
     assert q.on_conflict == ("x", "y")
 
 
 def test_empty_columns_is_a_parse_error():
-    assert_parse_error(fails(parse_query, [("columns", "")]), '"failed to parse columns parameter ()" (line 1, column 1)',
-                       "unexpected end of input expecting field name (* or [a..z0..9_$])")
+    assert_parse_error(
+        fails(parse_query, [("columns", "")]),
+        '"failed to parse columns parameter ()" (line 1, column 1)',
+        "unexpected end of input expecting field name (* or [a..z0..9_$])",
+    )
     assert fails(parse_columns, "a,", "on_conflict").message.startswith('"failed to parse on_conflict parameter (a,)"')
 
 
@@ -743,14 +945,24 @@ def test_canonical_query_keeps_empty_values():
 
 # -- robustness ------------------------------------------------------------------------------------------------------
 
-_TEXT = st.text(alphabet=st.sampled_from(list('abcnotiqsl.,:()!*"\\{}->_ 0123456789$\t\né')) | st.characters(),
-                max_size=40)
+_TEXT = st.text(
+    alphabet=st.sampled_from(list('abcnotiqsl.,:()!*"\\{}->_ 0123456789$\t\né')) | st.characters(), max_size=40
+)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(_TEXT | st.sampled_from(["select", "order", "a.or", "not.and", "limit", "columns",
-                                                  "on_conflict", "x.offset"]), _TEXT), max_size=6),
-       st.booleans(), st.sampled_from(["GET", "POST", "HEAD"]))
+@given(
+    st.lists(
+        st.tuples(
+            _TEXT
+            | st.sampled_from(["select", "order", "a.or", "not.and", "limit", "columns", "on_conflict", "x.offset"]),
+            _TEXT,
+        ),
+        max_size=6,
+    ),
+    st.booleans(),
+    st.sampled_from(["GET", "POST", "HEAD"]),
+)
 def test_arbitrary_query_strings_only_raise_api_errors(pairs, rpc, method):
     try:
         parse_query(pairs, rpc=rpc, method=method)

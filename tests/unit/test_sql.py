@@ -27,8 +27,17 @@ def render(composed: sql.Composable) -> str:
 
 
 def plan(**kw: object) -> ReadPlan:
-    base = dict(relation=REL, output=(OutputColumn(None, "*"),), where=(), order=(), limit=None, offset=0,
-                count=None, media="json", content_type="application/json; charset=utf-8")
+    base = dict(
+        relation=REL,
+        output=(OutputColumn(None, "*"),),
+        where=(),
+        order=(),
+        limit=None,
+        offset=0,
+        count=None,
+        media="json",
+        content_type="application/json; charset=utf-8",
+    )
     base.update(kw)
     return ReadPlan(**base)  # type: ignore[arg-type]
 
@@ -36,11 +45,12 @@ def plan(**kw: object) -> ReadPlan:
 def test_plain_read_selects_every_column_and_aggregates_in_postgres() -> None:
     stmt, params = compose_read(plan())
     assert render(stmt) == (
-        'SELECT NULL::bigint AS total, pg_catalog.count(_pgrst_t) AS page_total, '
+        "SELECT NULL::bigint AS total, pg_catalog.count(_pgrst_t) AS page_total, "
         "coalesce(json_agg(_pgrst_t)::text, '[]') AS body, "
         "nullif(current_setting('response.headers', true), '') AS response_headers, "
         "nullif(current_setting('response.status', true), '') AS response_status "
-        'FROM (SELECT "t".* FROM "api"."t" AS "t") _pgrst_t')
+        'FROM (SELECT "t".* FROM "api"."t" AS "t") _pgrst_t'
+    )
     assert params == []
 
 
@@ -109,24 +119,47 @@ def test_head_does_not_build_a_body() -> None:
 def test_settings_are_one_fixed_statement_with_two_arrays() -> None:
     config = Config(db_extra_search_path=("public", 'odd"name'), app_settings=(("k", "v"),))
     ident = Identity("web_user", {"sub": "alice", "role": "ignored"}, False)
-    stmt, params = request_settings(config, ident, schema="api", method="GET", path="/t",
-                                    headers=(("X-A", "1"), ("Cookie", "c=1")), cookies=(("c", "1"),))
+    stmt, params = request_settings(
+        config,
+        ident,
+        schema="api",
+        method="GET",
+        path="/t",
+        headers=(("X-A", "1"), ("Cookie", "c=1")),
+        cookies=(("c", "1"),),
+    )
     assert "unnest(%s::text[], %s::text[])" in render(stmt)
     names, values = params
-    assert names == ["search_path", "role", "request.jwt.claims", "request.method", "request.path",
-                     "request.headers", "request.cookies", "app.settings.k"]
-    assert values == ['"api", "public", "odd""name"', "web_user", '{"sub":"alice","role":"web_user"}', "GET", "/t",
-                      '{"x-a":"1"}', '{"c":"1"}', "v"]
+    assert names == [
+        "search_path",
+        "role",
+        "request.jwt.claims",
+        "request.method",
+        "request.path",
+        "request.headers",
+        "request.cookies",
+        "app.settings.k",
+    ]
+    assert values == [
+        '"api", "public", "odd""name"',
+        "web_user",
+        '{"sub":"alice","role":"web_user"}',
+        "GET",
+        "/t",
+        '{"x-a":"1"}',
+        '{"c":"1"}',
+        "v",
+    ]
 
 
 def test_legacy_gucs_skip_names_postgres_cannot_hold() -> None:
     config = Config(db_use_legacy_gucs=True)
     ident = Identity("u", {"sub": "a", "n": 1, "bad-name": "x"}, False)
-    _, (names, values) = request_settings(config, ident, schema="s", method="GET", path="/",
-                                          headers=(("User-Agent", "curl"), ("Xtest", "v")), cookies=())
+    _, (names, values) = request_settings(
+        config, ident, schema="s", method="GET", path="/", headers=(("User-Agent", "curl"), ("Xtest", "v")), cookies=()
+    )
     legacy = dict(zip(names, values, strict=True))
     assert legacy["request.jwt.claim.sub"] == "a"
     assert legacy["request.jwt.claim.n"] == "1"
     assert legacy["request.header.xtest"] == "v"
     assert "request.jwt.claim.bad-name" not in legacy and "request.header.user-agent" not in legacy
-
