@@ -11,6 +11,7 @@ from urllib.parse import quote
 from werkzeug.wrappers import Response
 
 from pgwsgi.api.model import ApiRequest
+from pgwsgi.api.prefer import applied
 from pgwsgi.catalog.model import Relation
 from pgwsgi.errors import JSON_CT, ApiError
 from pgwsgi.plan.model import ReadPlan
@@ -53,9 +54,27 @@ def check_singular(plan: ReadPlan) -> Any:
     return check
 
 
-def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any]) -> Response:
-    """The response to GET/HEAD on a relation."""
+def total_count(plan: ReadPlan, row: dict[str, Any], explain: Any) -> int | None:
+    """The total for Content-Range: counted, or the planner's estimate (H-PREFER-COUNT)."""
     total = row["total"]
+    planned = _plan_rows(explain)
+    if plan.count == "planned":
+        return planned
+    if plan.count == "estimated" and total is not None and plan.max_rows is not None and total > plan.max_rows:
+        return max(total, planned) if planned is not None else total
+    return total
+
+
+def _plan_rows(explain: Any) -> int | None:
+    try:
+        return int(explain[0]["Plan"]["Plan Rows"])
+    except (TypeError, LookupError, ValueError):
+        return None
+
+
+def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any], explain: Any = None) -> Response:
+    """The response to GET/HEAD on a relation; EXPLAIN is the count query's plan, if one was asked for."""
+    total = total_count(plan, row, explain)
     page_total = row["page_total"]
     status = range_status(plan.offset, page_total, total)
     if status == 416:
@@ -73,9 +92,9 @@ def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any]) -> Respons
     ]
     if req.schema_negotiated:
         headers.append(("Content-Profile", req.schema))
-    applied = _preference_applied(req)
-    if applied:
-        headers.append(("Preference-Applied", applied))
+    prefs_applied = applied(req.preferences)
+    if prefs_applied:
+        headers.append(("Preference-Applied", prefs_applied))
     # HEAD carries no body and, like PostgREST, no Content-Length: an empty iterator
     # keeps werkzeug from computing one.
     body: bytes | Iterator[bytes] = iter(()) if req.method == "HEAD" else (row["body"] or "").encode()
@@ -89,18 +108,6 @@ def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any]) -> Respons
 def _content_location(req: ApiRequest) -> str:
     path = "/" + quote(req.name, safe="")
     return f"{path}?{req.query.canonical}" if req.query.canonical else path
-
-
-def _preference_applied(req: ApiRequest) -> str:
-    p = req.preferences
-    parts = []
-    if p.count:
-        parts.append(f"count={p.count}")
-    if p.handling:
-        parts.append(f"handling={p.handling}")
-    if p.timezone:
-        parts.append(f"timezone={p.timezone}")
-    return ", ".join(parts)
 
 
 def apply_response_gucs(resp: Response, row: dict[str, Any]) -> None:

@@ -231,8 +231,8 @@ class ApiRequest:
     query: QueryParams
     preferences: Preferences
     accept: tuple[MediaType, ...]
-    range_from: int = 0
-    range_to: int | None = None  # from the Range header (GET only), inclusive
+    # The rows asked for by Range, limit and offset: (first, last or None), inclusive.
+    top_range: tuple[int, int | None] = (0, None)
     body: bytes | None = None
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = field(default=())

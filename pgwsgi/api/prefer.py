@@ -1,48 +1,80 @@
-"""The Prefer header (RFC 7240) as PostgREST reads it (H-PREFER-PARSE)."""
+"""The Prefer header (RFC 7240) as PostgREST reads it (H-PREFER-PARSE, H-PREF-APPLIED)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from pgwsgi.api.model import Preferences
 
-_SIMPLE = {
+# token -> (Preferences field, value); the first token of each field wins.
+_TOKENS = {
+    "resolution=merge-duplicates": ("resolution", "merge-duplicates"),
+    "resolution=ignore-duplicates": ("resolution", "ignore-duplicates"),
+    "return=representation": ("return_", "representation"),
     "return=minimal": ("return_", "minimal"),
     "return=headers-only": ("return_", "headers-only"),
-    "return=representation": ("return_", "representation"),
     "count=exact": ("count", "exact"),
     "count=planned": ("count", "planned"),
     "count=estimated": ("count", "estimated"),
-    "resolution=merge-duplicates": ("resolution", "merge-duplicates"),
-    "resolution=ignore-duplicates": ("resolution", "ignore-duplicates"),
+    "tx=commit": ("tx", "commit"),
+    "tx=rollback": ("tx", "rollback"),
     "missing=default": ("missing", "default"),
     "missing=null": ("missing", "null"),
     "handling=strict": ("handling", "strict"),
     "handling=lenient": ("handling", "lenient"),
-    "tx=commit": ("tx", "commit"),
-    "tx=rollback": ("tx", "rollback"),
 }
+_INTEGER = re.compile(r"^-?\d+$")
 
 
-def parse_prefer(values: Iterable[str]) -> Preferences:
-    """All Prefer headers, concatenated; per category the first occurrence wins."""
+def parse_prefer(values: Iterable[str], *, allow_tx: bool = True) -> Preferences:
+    """All Prefer headers, split on commas and trimmed; per category the first token wins.
+
+    `tx=` is only taken when db-tx-end allows overriding (it is never invalid,
+    though). A token that is neither known nor `timezone=`/`max-affected=` is
+    invalid, the empty token included, as PostgREST counts them.
+    """
     found: dict[str, object] = {}
     invalid: list[str] = []
     for header in values:
         for raw in header.split(","):
             token = raw.strip()
-            if not token:
-                continue
-            if token in _SIMPLE:
-                key, value = _SIMPLE[token]
-                found.setdefault(key, value)
+            if token in _TOKENS:
+                field, value = _TOKENS[token]
+                if field != "tx" or allow_tx:
+                    found.setdefault(field, value)
             elif token.startswith("timezone="):
                 found.setdefault("timezone", token[len("timezone=") :])
             elif token.startswith("max-affected="):
                 number = token[len("max-affected=") :]
-                # A non-numeric value is ignored, as PostgREST does.
-                if number.isdigit():
-                    found.setdefault("max_affected", int(number))
+                # Only the first max-affected token counts; a non-integer one is ignored.
+                if "max_affected" not in found:
+                    found["max_affected"] = int(number) if _INTEGER.match(number) else None
             else:
                 invalid.append(token)
     return Preferences(invalid=tuple(invalid), **found)  # type: ignore[arg-type]
+
+
+def applied(
+    p: Preferences,
+    *,
+    resolution: bool = False,
+    missing: bool = False,
+    return_: bool = False,
+    max_affected: bool = False,
+) -> str | None:
+    """The Preference-Applied value, in PostgREST's order; the flags say which apply to this request."""
+    parts = [
+        f"resolution={p.resolution}" if resolution and p.resolution else None,
+        f"missing={p.missing}" if missing and p.missing else None,
+        f"return={p.return_}" if return_ and p.return_ else None,
+        f"count={p.count}" if p.count else None,
+        f"tx={p.tx}" if p.tx else None,
+        f"handling={p.handling}" if p.handling else None,
+        f"timezone={p.timezone}" if p.timezone else None,
+        f"max-affected={p.max_affected}"
+        if max_affected and p.handling == "strict" and p.max_affected is not None
+        else None,
+    ]
+    text = ", ".join(x for x in parts if x)
+    return text or None

@@ -10,7 +10,7 @@ from pgwsgi.api.media import parse_accept
 from pgwsgi.api.model import ApiRequest, Target
 from pgwsgi.api.prefer import parse_prefer
 from pgwsgi.api.querystring import parse_query
-from pgwsgi.api.ranges import parse_range
+from pgwsgi.api.ranges import top_range
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError
 
@@ -51,7 +51,7 @@ def parse(request: Request, target: Target, name: str, config: Config) -> ApiReq
     # PEP 3333 hands the query string over as latin-1; clients send UTF-8.
     raw_query = request.environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
     query = parse_query(query_pairs(raw_query), rpc=target == "rpc", method=request.method)
-    range_from, range_to = parse_range(request.headers.get("Range"), request.method)
+    top = top_range(request.headers.get("Range"), request.method, query.root_limit(), query.root_offset())
     return ApiRequest(
         method=request.method,
         target=target,
@@ -60,10 +60,11 @@ def parse(request: Request, target: Target, name: str, config: Config) -> ApiReq
         schema_negotiated=negotiated,
         path=request.path,
         query=query,
-        preferences=parse_prefer(request.headers.getlist("Prefer")),
+        preferences=parse_prefer(
+            request.headers.getlist("Prefer"), allow_tx=config.db_tx_end.endswith("-allow-override")
+        ),
         accept=parse_accept(request.headers.get("Accept")),
-        range_from=range_from,
-        range_to=range_to,
+        top_range=top,
         content_type=request.mimetype or "application/json",
         headers=tuple(request.headers.items()),
         cookies=tuple(request.cookies.items(multi=True)),

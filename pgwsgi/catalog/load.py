@@ -66,6 +66,7 @@ def load_snapshot(
         fn_rows = cur.fetchall()
         cur.execute(q["types"], params)
         type_rows = cur.fetchall()
+    functions = _functions(fn_rows)
     snapshot = CatalogSnapshot(
         relations=MappingProxyType(_relations(rel_rows, col_rows)),
         foreign_keys=tuple(
@@ -80,10 +81,11 @@ def load_snapshot(
             )
             for r in fk_rows
         ),
-        functions=MappingProxyType(_functions(fn_rows)),
+        functions=MappingProxyType(functions),
         types=MappingProxyType(_types(type_rows)),
         pg_version=conn.info.server_version,
         loaded_at=time.time(),
+        computed_fields=MappingProxyType(_computed_fields(functions)),
     )
     log.info(
         "Schema cache loaded in %.1f ms: %d relations, %d functions",
@@ -152,9 +154,22 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
                 returns_composite=r["returns_composite"],
                 volatility=r["volatility"],
                 description=r["description"],
+                row_arg=(r["row_arg_schema"], r["row_arg_relation"]) if r["row_arg_relation"] else None,
+                return_base_type=r["return_base_type"],
             )
         )
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _computed_fields(
+    functions: dict[tuple[str, str], tuple[Function, ...]],
+) -> dict[tuple[str, str], MappingProxyType[str, Function]]:
+    out: dict[tuple[str, str], dict[str, Function]] = defaultdict(dict)
+    for overloads in functions.values():
+        for fn in overloads:
+            if fn.is_computed_field and fn.row_arg is not None:
+                out[fn.row_arg][fn.name] = fn
+    return {k: MappingProxyType(v) for k, v in out.items()}
 
 
 def _types(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

@@ -91,6 +91,13 @@ class Function:
     returns_composite: bool
     volatility: str  # i, s, v
     description: str | None = None
+    row_arg: tuple[str, str] | None = None  # the relation whose row is the only argument
+    return_base_type: str = ""  # return type after unwrapping domains
+
+    @property
+    def is_computed_field(self) -> bool:
+        """A function of one table row returning one value: usable as a column (Q-SELECT-COMPUTED)."""
+        return self.row_arg is not None and not self.returns_set
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,8 @@ class CatalogSnapshot:
     types: Mapping[str, tuple[str, str]]
     pg_version: int
     loaded_at: float
+    # relation -> computed field name -> function
+    computed_fields: Mapping[tuple[str, str], Mapping[str, Function]] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         """The relation SCHEMA.NAME, or None."""
@@ -116,6 +125,10 @@ class CatalogSnapshot:
             return None
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
         return close[0] if close else None
+
+    def computed_field(self, rel: Relation, name: str) -> Function | None:
+        """The computed field NAME of REL, or None."""
+        return self.computed_fields.get((rel.schema, rel.name), {}).get(name)
 
     def relation_count(self) -> int:
         """How many relations the snapshot holds."""

@@ -77,11 +77,21 @@ select n.nspname as schema,
        p.proretset as returns_set,
        (rt.typtype = 'c' or rt.oid = 'record'::regtype) as returns_composite,
        p.provolatile::text as volatility,
-       obj_description(p.oid, 'pg_proc') as description
+       obj_description(p.oid, 'pg_proc') as description,
+       -- A function whose only argument is a table's row type is a computed field of that table.
+       (select an.nspname from pg_type at join pg_class ac on ac.oid = at.typrelid
+          join pg_namespace an on an.oid = ac.relnamespace
+        where p.pronargs = 1 and at.oid = p.proargtypes[0] and ac.relkind in ('r', 'v', 'm', 'f', 'p'))
+         as row_arg_schema,
+       (select ac.relname from pg_type at join pg_class ac on ac.oid = at.typrelid
+        where p.pronargs = 1 and at.oid = p.proargtypes[0] and ac.relkind in ('r', 'v', 'm', 'f', 'p'))
+         as row_arg_relation,
+       coalesce(rbt.typname, rt.typname) as return_base_type
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_type rt on rt.oid = p.prorettype
 join pg_namespace rn on rn.oid = rt.typnamespace
+left join pg_type rbt on rt.typtype = 'd' and rbt.oid = rt.typbasetype
 where p.prokind = 'f'
   and n.nspname = any(%(schemas)s)
   and rt.typname not in ('trigger', 'event_trigger')

@@ -31,9 +31,10 @@ _BEGIN = {
 
 @dataclass(frozen=True)
 class TxResult:
-    """The main statement's single row, by column name."""
+    """The main statement's single row, by column name, and the first value of the AFTER statement."""
 
     row: dict[str, Any]
+    after: Any = None
 
 
 def run(
@@ -46,6 +47,7 @@ def run(
     commit: bool,
     is_anonymous: bool,
     check: Callable[[dict[str, Any]], None] | None = None,
+    after: Statement | None = None,
 ) -> TxResult:
     """Execute the request transaction and return the main statement's row.
 
@@ -54,7 +56,8 @@ def run(
     per request but costs more worker CPU, and throughput on a busy machine fell.
 
     CHECK may raise an ApiError after the main statement ran (e.g. a singular
-    response that is not one row); the transaction is then rolled back.
+    response that is not one row); the transaction is then rolled back. AFTER
+    runs next (the EXPLAIN of a planned count); its first value is returned too.
     """
     with db.connection() as conn:
         try:
@@ -69,8 +72,13 @@ def run(
                 row = dict(zip(names, values, strict=False))
                 if check is not None:
                     check(row)
+                after_value = None
+                if after is not None:
+                    # e.g. EXPLAIN of the count query: runs after the main statement, as in PostgREST.
+                    cur.execute(*after)
+                    after_value = (cur.fetchone() or (None,))[0]
                 cur.execute(sql.SQL("COMMIT") if commit else sql.SQL("ROLLBACK"), prepare=False)
-            return TxResult(row)
+            return TxResult(row, after_value)
         except psycopg.OperationalError as exc:
             _rollback(conn)
             if conn.broken:

@@ -6,17 +6,30 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pgwsgi.api.model import JsonStep, OpExpr
-from pgwsgi.catalog.model import Column, Relation
+from pgwsgi.catalog.model import Column, Function, Relation
 
 TypeName = tuple[str, str]  # (schema, typname), checked against the catalog
 
 
 @dataclass(frozen=True)
 class ColumnRef:
-    """A column of the plan's relation, with an optional JSON path."""
+    """A column of the plan's relation, or one of its computed fields, with an optional JSON path."""
 
-    column: Column
+    column: Column | None
     json_path: tuple[JsonStep, ...] = ()
+    computed: Function | None = None  # set instead of column for a computed field
+
+    @property
+    def base_type(self) -> str:
+        """Type name after unwrapping domains, e.g. jsonb or tsvector."""
+        if self.computed is not None:
+            return self.computed.return_base_type
+        return self.column.base_type if self.column is not None else ""
+
+    @property
+    def is_json(self) -> bool:
+        """True for json/jsonb values."""
+        return self.base_type in ("json", "jsonb")
 
 
 @dataclass(frozen=True)
@@ -74,3 +87,4 @@ class ReadPlan:
     count: Literal["exact", "planned", "estimated"] | None
     media: Media
     content_type: str
+    max_rows: int | None = None

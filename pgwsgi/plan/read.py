@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pgwsgi.api.model import ApiRequest, Condition, Field, Filter, SelectField, SelectRelation
+from pgwsgi.api.model import ApiRequest, Condition, Field, Filter, Preferences, SelectField, SelectRelation
+from pgwsgi.api.ranges import cap, limit_offset
 from pgwsgi.catalog.model import CatalogSnapshot, Relation
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError, not_found_table
@@ -35,23 +36,34 @@ def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Re
         if path:
             raise _not_embedded(path[0])
     output = tuple(_output(item, rel, snapshot) for item in q.select)
-    where = tuple(_condition(c, rel) for c in (*q.root_filters(), *q.root_logic()))
+    where = tuple(_condition(c, rel, snapshot) for c in (*q.root_filters(), *q.root_logic()))
     order = tuple(
-        PlanOrder(_ref(t.field, rel), t.direction, t.nulls) for t in q.root_order() if _no_related_order(t.relation)
+        PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
+        for t in q.root_order()
+        if _no_related_order(t.relation)
     )
     media, content_type = negotiate(req.accept)
+    reject_invalid_preferences(req.preferences)
     limit, offset = page(req, config)
-    return ReadPlan(rel, output, where, order, limit, offset, req.preferences.count, media, content_type)
+    return ReadPlan(
+        rel, output, where, order, limit, offset, req.preferences.count, media, content_type, config.db_max_rows
+    )
+
+
+def reject_invalid_preferences(p: Preferences) -> None:
+    """PGRST122: with handling=strict any unknown Prefer token is an error (H-PREFER-HANDLING)."""
+    if p.invalid and p.handling == "strict":
+        raise ApiError(
+            400,
+            "PGRST122",
+            "Invalid preferences given with handling=strict",
+            "Invalid preferences: " + ", ".join(p.invalid),
+        )
 
 
 def page(req: ApiRequest, config: Config) -> tuple[int | None, int]:
-    """Intersect limit/offset with the Range header and cap at db-max-rows (Q-RANGE-COMBINE)."""
-    q = req.query
-    offset = (q.root_offset() or 0) + req.range_from
-    limits = [n for n in (q.root_limit(), config.db_max_rows) if n is not None]
-    if req.range_to is not None:
-        limits.append(req.range_to - req.range_from + 1)
-    return (min(limits) if limits else None), offset
+    """LIMIT and OFFSET: the requested range capped at db-max-rows (Q-RANGE-COMBINE)."""
+    return limit_offset(cap(req.top_range, config.db_max_rows))
 
 
 def _output(item: SelectField | SelectRelation, rel: Relation, snapshot: CatalogSnapshot) -> OutputColumn:
@@ -68,7 +80,7 @@ def _output(item: SelectField | SelectRelation, rel: Relation, snapshot: Catalog
         raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
     if item.field.name == "*":
         return OutputColumn(None, "*")
-    ref = _ref(item.field, rel)
+    ref = _ref(item.field, rel, snapshot)
     cast = _type(item.cast, snapshot) if item.cast else None
     return OutputColumn(ref, item.alias or _default_key(item.field), cast)
 
@@ -88,17 +100,20 @@ def _type(name: str, snapshot: CatalogSnapshot) -> TypeName:
     return found
 
 
-def _ref(field: Field, rel: Relation) -> ColumnRef:
+def _ref(field: Field, rel: Relation, snapshot: CatalogSnapshot) -> ColumnRef:
     col = rel.column(field.name)
     if col is None:
+        computed = snapshot.computed_field(rel, field.name)
+        if computed is not None:
+            return ColumnRef(None, field.json_path, computed)
         raise ApiError(400, "42703", f"column {rel.name}.{field.name} does not exist")
     return ColumnRef(col, field.json_path)
 
 
-def _condition(cond: Condition, rel: Relation) -> PlanCondition:
+def _condition(cond: Condition, rel: Relation, snapshot: CatalogSnapshot) -> PlanCondition:
     if isinstance(cond, Filter):
-        return PlanFilter(_ref(cond.field, rel), cond.expr, cond.negated)
-    return PlanLogic(cond.operator, tuple(_condition(c, rel) for c in cond.children), cond.negated)
+        return PlanFilter(_ref(cond.field, rel, snapshot), cond.expr, cond.negated)
+    return PlanLogic(cond.operator, tuple(_condition(c, rel, snapshot) for c in cond.children), cond.negated)
 
 
 def _no_related_order(relation: str | None) -> bool:

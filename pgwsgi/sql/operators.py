@@ -36,10 +36,16 @@ _IS = {"null": "IS NULL", "not_null": "IS NOT NULL", "true": "IS TRUE", "false":
 
 def column_expr(table: sql.Composable, ref: ColumnRef, params: list[Any]) -> sql.Composable:
     """`"t"."col"` followed by its JSON path; non-JSON columns go through to_jsonb first."""
-    expr: sql.Composable = sql.SQL("{}.{}").format(table, sql.Identifier(ref.column.name))
+    expr: sql.Composable
+    if ref.computed is not None:
+        # A computed field is its function applied to the whole row.
+        expr = sql.SQL("{}({})").format(sql.Identifier(ref.computed.schema, ref.computed.name), table)
+    else:
+        assert ref.column is not None
+        expr = sql.SQL("{}.{}").format(table, sql.Identifier(ref.column.name))
     if not ref.json_path:
         return expr
-    if not ref.column.is_json:
+    if not ref.is_json:
         expr = sql.SQL("to_jsonb({})").format(expr)
     for step in ref.json_path:
         expr = _json_step(expr, step, params)
@@ -92,7 +98,7 @@ def _filter(table: sql.Composable, f: PlanFilter, params: list[Any]) -> sql.Comp
 def _fts(f: PlanFilter, col: sql.Composable, params: list[Any]) -> sql.Composable:
     func = sql.SQL(_FTS[f.expr.op])
     lang = f.expr.language
-    if f.ref.column.base_type != "tsvector" or f.ref.json_path:
+    if f.ref.base_type != "tsvector" or f.ref.json_path:
         if lang is None:
             col = sql.SQL("to_tsvector({})").format(col)
         else:

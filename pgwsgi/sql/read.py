@@ -1,8 +1,8 @@
 """ReadPlan -> one statement returning the body and the numbers the headers need.
 
 The database builds the JSON: Python only forwards the text it returns. Result
-columns: total (count=exact, else NULL), page_total, body, response_headers,
-response_status.
+columns: total (count=exact/estimated, else NULL), page_total, body,
+response_headers, response_status.
 """
 
 from __future__ import annotations
@@ -40,18 +40,44 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
         params.append(Int8(plan.offset))
         paging = sql.SQL("{} OFFSET %s").format(paging)
     inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}").format(select_list, source, table, where, order, paging)
-    total = sql.SQL("NULL::bigint")
-    if plan.count in ("exact", "estimated", "planned"):
-        count_params: list[Any] = []
-        count_where = _where(table, plan, count_params)
-        total = sql.SQL("(SELECT pg_catalog.count(*) FROM {} AS {}{})").format(source, table, count_where)
-        params = count_params + params
+    total, count_params = _total(plan)
     body = sql.SQL("NULL::text") if head else _body(plan)
     stmt = sql.SQL(
         "SELECT {total} AS total, pg_catalog.count(_pgrst_t) AS page_total, {body} AS body, {gucs} "
         "FROM ({inner}) _pgrst_t"
     ).format(total=total, body=body, gucs=RESPONSE_GUCS, inner=inner)
-    return stmt, params
+    return stmt, count_params + params
+
+
+def _count_source(plan: ReadPlan, params: list[Any]) -> sql.Composable:
+    rel = plan.relation
+    table = sql.Identifier(rel.name)
+    where = _where(table, plan, params)
+    return sql.SQL("SELECT 1 FROM {} AS {}{}").format(sql.Identifier(rel.schema, rel.name), table, where)
+
+
+def _total(plan: ReadPlan) -> tuple[sql.Composable, list[Any]]:
+    """The total-count column (H-PREFER-COUNT) and the parameters it needs, which come first."""
+    if plan.count not in ("exact", "estimated"):
+        return sql.SQL("NULL::bigint"), []
+    if plan.max_rows is None and plan.limit is None and not plan.offset:
+        # The page is every row: its own count is the total (V-COUNT), no second scan.
+        return sql.SQL("pg_catalog.count(_pgrst_t)"), []
+    params: list[Any] = []
+    counted = _count_source(plan, params)
+    if plan.count == "estimated" and plan.max_rows is not None:
+        # Counting stops just past db-max-rows; beyond that the planner's estimate is used.
+        params.append(Int8(plan.max_rows + 1))
+        counted = sql.SQL("{} LIMIT %s").format(counted)
+    return sql.SQL("(SELECT pg_catalog.count(*) FROM ({}) pgrst_source_count)").format(counted), params
+
+
+def compose_count_explain(plan: ReadPlan) -> Statement | None:
+    """`EXPLAIN (FORMAT JSON)` of the count query, for count=planned and count=estimated."""
+    if plan.count not in ("planned", "estimated"):
+        return None
+    params: list[Any] = []
+    return sql.SQL("EXPLAIN (FORMAT JSON) {}").format(_count_source(plan, params)), params
 
 
 def _output(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.Composable:
@@ -88,7 +114,7 @@ def _body(plan: ReadPlan) -> sql.Composable:
         obj = sql.SQL("(json_agg(_pgrst_t) -> 0)")
         if plan.media == "object-stripped":
             obj = sql.SQL("json_strip_nulls({})").format(obj)
-        return sql.SQL("coalesce({}::text, '')").format(obj)
+        return sql.SQL("coalesce({}::text, 'null')").format(obj)
     if plan.media == "array-stripped":
         return sql.SQL("coalesce(json_strip_nulls(json_agg(_pgrst_t))::text, '[]')")
     if plan.media == "csv":
@@ -97,10 +123,10 @@ def _body(plan: ReadPlan) -> sql.Composable:
 
 
 def _csv_body() -> sql.Composable:
-    # Header from the keys of the first row; each row is PostgreSQL's record text
-    # without its outer parentheses, which gives PostgreSQL's CSV-compatible quoting.
+    # As PostgREST: the header is the keys of the page's first row (unquoted), then a
+    # newline, then each row as PostgreSQL's record text without its parentheses.
     return sql.SQL(
-        "coalesce((SELECT string_agg(pg_catalog.quote_ident(k), ',') FROM "
-        "json_object_keys(json_agg(_pgrst_t) -> 0) AS k), '') || "
-        "coalesce(E'\\n' || string_agg(substr(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')"
+        "coalesce((SELECT string_agg(k, ',') FROM json_object_keys(json_agg(_pgrst_t) -> 0) AS k), '')"
+        " || E'\\n' || "
+        "coalesce(string_agg(substr(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')"
     )

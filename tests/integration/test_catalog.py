@@ -33,15 +33,15 @@ def test_snapshot_holds_relations_columns_keys_and_functions(pg_server, test_db)
 def test_notify_reload_picks_up_new_table_without_failing_requests(make_client, pg_server, test_db) -> None:  # noqa: ANN001
     client = make_client(db_channel_enabled=True)
     assert client.get("/late_table").status_code == 404
-    failures: list[int] = []
+    failures: list[tuple[int, str]] = []
     stop = threading.Event()
 
     def hammer() -> None:
         own = Client(client.application)
         while not stop.is_set():
-            status = own.get("/items?id=eq.1").status_code
-            if status != 200:
-                failures.append(status)
+            r = own.get("/items?id=eq.1")
+            if r.status_code != 200:
+                failures.append((r.status_code, r.get_data(as_text=True)))
 
     worker = threading.Thread(target=hammer)
     worker.start()

@@ -7,7 +7,7 @@ import pytest
 from pgwsgi.api.media import parse_accept
 from pgwsgi.api.model import Preferences
 from pgwsgi.api.prefer import parse_prefer
-from pgwsgi.api.ranges import parse_range
+from pgwsgi.api.ranges import cap, header_range, limit_offset, top_range
 from pgwsgi.errors import ApiError
 from pgwsgi.plan.negotiate import negotiate
 
@@ -65,11 +65,49 @@ def test_negotiation_406_lists_every_entry() -> None:
     assert info.value.message == "None of these media types are available: text/xml, image/png"
 
 
-def test_range_only_on_get_and_malformed_ignored() -> None:
-    assert parse_range("2-5", "GET") == (2, 5)
-    assert parse_range("2-", "GET") == (2, None)
-    assert parse_range("2-5", "HEAD") == (0, None)
-    assert parse_range("items=2-5", "GET") == (0, None)
+def test_range_header_only_on_get_and_malformed_ignored() -> None:
+    assert header_range("2-5", "GET") == (2, 5)
+    assert header_range("2-", "GET") == (2, None)
+    assert header_range("2-5", "HEAD") == (0, None)
+    assert header_range("items=2-5", "GET") == (0, None)
+
+
+@pytest.mark.parametrize(
+    ("header", "limit", "offset", "expected"),
+    [
+        (None, None, None, (0, None)),
+        ("2-5", None, None, (2, 5)),
+        (None, 3, 4, (4, 6)),
+        ("0-9", 5, None, (0, 4)),
+        ("0-9", None, 5, (5, 9)),
+        (None, 0, None, (0, -1)),
+    ],
+)
+def test_top_range_intersects_header_and_query(header, limit, offset, expected) -> None:  # noqa: ANN001
+    assert top_range(header, "GET", limit, offset) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "limit", "offset", "details"),
+    [
+        (
+            "5-2",
+            None,
+            None,
+            "The lower boundary must be lower than or equal to the upper boundary in the Range header.",
+        ),
+        (None, 0, 5, "Limit should be greater than or equal to zero."),
+        ("0-9", None, 20, "Limit should be greater than or equal to zero."),
+    ],
+)
+def test_unsatisfiable_ranges_are_416(header, limit, offset, details) -> None:  # noqa: ANN001
     with pytest.raises(ApiError) as info:
-        parse_range("5-2", "GET")
-    assert (info.value.status, info.value.code) == (416, "PGRST103")
+        top_range(header, "GET", limit, offset)
+    assert (info.value.status, info.value.code, info.value.details) == (416, "PGRST103", details)
+
+
+def test_max_rows_caps_but_keeps_limit_zero() -> None:
+    assert limit_offset(cap((5, None), 10)) == (10, 5)
+    assert limit_offset(cap((5, 7), 10)) == (3, 5)
+    assert limit_offset(cap((0, -1), 10)) == (0, 0)
+    assert limit_offset(cap((0, None), None)) == (None, 0)

@@ -10,7 +10,7 @@ from pgwsgi.catalog.model import Column, Relation
 from pgwsgi.config import Config
 from pgwsgi.plan.model import ColumnRef, OutputColumn, PlanFilter, PlanLogic, PlanOrder, ReadPlan
 from pgwsgi.sql.operators import array_literal
-from pgwsgi.sql.read import compose_read
+from pgwsgi.sql.read import compose_count_explain, compose_read
 from pgwsgi.sql.settings import request_settings
 
 
@@ -106,9 +106,24 @@ def test_logic_tree_order_limit_offset_and_exact_count() -> None:
     text = render(stmt)
     assert 'NOT (("t"."id" > %s) OR ("t"."name" IS NULL))' in text
     assert 'ORDER BY "t"."name" DESC NULLS LAST LIMIT %s OFFSET %s' in text
-    assert '(SELECT pg_catalog.count(*) FROM "api"."t" AS "t" WHERE NOT' in text
+    assert '(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM "api"."t" AS "t" WHERE NOT' in text
     # The count's parameters come first, then the page's.
     assert [str(p) for p in params] == ["1", "1", "10", "5"]
+
+
+def test_exact_count_of_a_whole_result_reuses_the_page_count() -> None:
+    stmt, _ = compose_read(plan(count="exact"))
+    assert render(stmt).startswith("SELECT pg_catalog.count(_pgrst_t) AS total,")
+
+
+def test_estimated_count_stops_past_max_rows_and_explains() -> None:
+    p = plan(count="estimated", max_rows=100, limit=100)
+    stmt, params = compose_read(p)
+    assert 'FROM (SELECT 1 FROM "api"."t" AS "t" LIMIT %s) pgrst_source_count' in render(stmt)
+    assert [str(x) for x in params] == ["101", "100"]
+    explain, _ = compose_count_explain(p)
+    assert render(explain) == 'EXPLAIN (FORMAT JSON) SELECT 1 FROM "api"."t" AS "t"'
+    assert compose_count_explain(plan(count="exact")) is None
 
 
 def test_head_does_not_build_a_body() -> None:
