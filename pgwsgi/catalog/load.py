@@ -66,6 +66,8 @@ def load_snapshot(
         fn_rows = cur.fetchall()
         cur.execute(q["types"], params)
         type_rows = cur.fetchall()
+        cur.execute(q["representations"])
+        rep_rows = cur.fetchall()
     functions = _functions(fn_rows)
     snapshot = CatalogSnapshot(
         relations=MappingProxyType(_relations(rel_rows, col_rows)),
@@ -86,6 +88,15 @@ def load_snapshot(
         pg_version=conn.info.server_version,
         loaded_at=time.time(),
         computed_fields=MappingProxyType(_computed_fields(functions)),
+        representations=MappingProxyType(
+            {
+                ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (
+                    r["function_schema"],
+                    r["function_name"],
+                )
+                for r in rep_rows
+            }
+        ),
     )
     log.info(
         "Schema cache loaded in %.1f ms: %d relations, %d functions",

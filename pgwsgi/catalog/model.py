@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+QName = tuple[str, str]  # (schema, name)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -30,6 +32,11 @@ class Column:
     def is_json(self) -> bool:
         """True for json/jsonb (and domains over them)."""
         return self.base_type in ("json", "jsonb")
+
+    @property
+    def nominal_type(self) -> QName:
+        """The column's declared type, a domain where it is one."""
+        return (self.type_schema, self.type_name)
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ class CatalogSnapshot:
     loaded_at: float
     # relation -> computed field name -> function
     computed_fields: Mapping[tuple[str, str], Mapping[str, Function]] = field(default_factory=dict)
+    # (source type, target type) -> cast function, each as (schema, name): M-DOMAIN-REP
+    representations: Mapping[tuple[QName, QName], QName] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         """The relation SCHEMA.NAME, or None."""
@@ -129,6 +138,10 @@ class CatalogSnapshot:
     def computed_field(self, rel: Relation, name: str) -> Function | None:
         """The computed field NAME of REL, or None."""
         return self.computed_fields.get((rel.schema, rel.name), {}).get(name)
+
+    def representation(self, source: QName, target: QName) -> QName | None:
+        """The function of an implicit cast from SOURCE to TARGET type, or None."""
+        return self.representations.get((source, target))
 
     def relation_count(self) -> int:
         """How many relations the snapshot holds."""

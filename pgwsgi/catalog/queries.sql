@@ -106,3 +106,22 @@ where n.nspname = any(%(type_schemas)s)
   and t.typtype in ('b', 'c', 'd', 'e', 'r', 'm')
   and not (t.typtype = 'c' and exists (select 1 from pg_class c where c.oid = t.typrelid and c.relkind not in ('c')
                                        and n.nspname = 'pg_catalog'));
+
+-- name: representations
+-- Domain representations (M-DOMAIN-REP): implicit casts through a function between
+-- a domain and json or text that the connecting role may execute.
+select sn.nspname as source_schema, st.typname as source_name,
+       dn.nspname as target_schema, dt.typname as target_name,
+       fn.nspname as function_schema, f.proname as function_name
+from pg_cast c
+join pg_type st on st.oid = c.castsource
+join pg_namespace sn on sn.oid = st.typnamespace
+join pg_type dt on dt.oid = c.casttarget
+join pg_namespace dn on dn.oid = dt.typnamespace
+join pg_proc f on f.oid = c.castfunc
+join pg_namespace fn on fn.oid = f.pronamespace
+where c.castcontext = 'i'
+  and c.castmethod = 'f'
+  and has_function_privilege(c.castfunc, 'execute')
+  and ((st.typtype = 'd' and c.casttarget in ('json'::regtype, 'text'::regtype))
+    or (dt.typtype = 'd' and c.castsource in ('json'::regtype, 'text'::regtype)));

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pgwsgi.api.model import JsonStep, OpExpr
-from pgwsgi.catalog.model import Column, Function, Relation
+from pgwsgi.catalog.model import Column, Function, QName, Relation
 
 TypeName = tuple[str, str]  # (schema, typname), checked against the catalog
 
@@ -18,6 +18,7 @@ class ColumnRef:
     column: Column | None
     json_path: tuple[JsonStep, ...] = ()
     computed: Function | None = None  # set instead of column for a computed field
+    parser: QName | None = None  # text -> domain cast function applied to filter values
 
     @property
     def base_type(self) -> str:
@@ -39,6 +40,7 @@ class OutputColumn:
     ref: ColumnRef | None
     name: str
     cast: TypeName | None = None
+    formatter: QName | None = None  # domain -> json (or text for CSV) cast function
 
 
 @dataclass(frozen=True)

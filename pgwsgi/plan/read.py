@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pgwsgi.api.model import ApiRequest, Condition, Field, Filter, Preferences, SelectField, SelectRelation
 from pgwsgi.api.ranges import cap, limit_offset
-from pgwsgi.catalog.model import CatalogSnapshot, Relation
+from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError, not_found_table
 from pgwsgi.plan.model import (
@@ -18,6 +18,9 @@ from pgwsgi.plan.model import (
     TypeName,
 )
 from pgwsgi.plan.negotiate import negotiate
+
+JSON: QName = ("pg_catalog", "json")
+TEXT: QName = ("pg_catalog", "text")
 
 
 def find_relation(req: ApiRequest, snapshot: CatalogSnapshot) -> Relation:
@@ -35,15 +38,16 @@ def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Re
     for path, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets):
         if path:
             raise _not_embedded(path[0])
-    output = tuple(_output(item, rel, snapshot) for item in q.select)
+    media, content_type = negotiate(req.accept)
+    reject_invalid_preferences(req.preferences)
+    target = TEXT if media == "csv" else JSON
+    output = _expand_star(tuple(_output(item, rel, snapshot, target) for item in q.select), rel, snapshot, target)
     where = tuple(_condition(c, rel, snapshot) for c in (*q.root_filters(), *q.root_logic()))
     order = tuple(
         PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
         for t in q.root_order()
         if _no_related_order(t.relation)
     )
-    media, content_type = negotiate(req.accept)
-    reject_invalid_preferences(req.preferences)
     limit, offset = page(req, config)
     return ReadPlan(
         rel, output, where, order, limit, offset, req.preferences.count, media, content_type, config.db_max_rows
@@ -66,7 +70,25 @@ def page(req: ApiRequest, config: Config) -> tuple[int | None, int]:
     return limit_offset(cap(req.top_range, config.db_max_rows))
 
 
-def _output(item: SelectField | SelectRelation, rel: Relation, snapshot: CatalogSnapshot) -> OutputColumn:
+def _expand_star(
+    output: tuple[OutputColumn, ...], rel: Relation, snapshot: CatalogSnapshot, target: QName
+) -> tuple[OutputColumn, ...]:
+    """`*` as explicit columns when a column has a domain representation (M-DOMAIN-REP)."""
+    formatters = {c.name: snapshot.representation(c.nominal_type, target) for c in rel.columns}
+    if not any(formatters.values()) or all(o.ref is not None for o in output):
+        return output
+    expanded: list[OutputColumn] = []
+    for o in output:
+        if o.ref is None:
+            expanded.extend(OutputColumn(ColumnRef(c), c.name, None, formatters[c.name]) for c in rel.columns)
+        else:
+            expanded.append(o)
+    return tuple(expanded)
+
+
+def _output(
+    item: SelectField | SelectRelation, rel: Relation, snapshot: CatalogSnapshot, target: QName
+) -> OutputColumn:
     if isinstance(item, SelectRelation):
         # Embedding arrives with the relationship work; until then no relationship is known.
         raise ApiError(
@@ -82,7 +104,10 @@ def _output(item: SelectField | SelectRelation, rel: Relation, snapshot: Catalog
         return OutputColumn(None, "*")
     ref = _ref(item.field, rel, snapshot)
     cast = _type(item.cast, snapshot) if item.cast else None
-    return OutputColumn(ref, item.alias or _default_key(item.field), cast)
+    formatter = None
+    if ref.column is not None and not ref.json_path and cast is None:
+        formatter = snapshot.representation(ref.column.nominal_type, target)
+    return OutputColumn(ref, item.alias or _default_key(item.field), cast, formatter)
 
 
 def _default_key(field: Field) -> str:
@@ -107,7 +132,8 @@ def _ref(field: Field, rel: Relation, snapshot: CatalogSnapshot) -> ColumnRef:
         if computed is not None:
             return ColumnRef(None, field.json_path, computed)
         raise ApiError(400, "42703", f"column {rel.name}.{field.name} does not exist")
-    return ColumnRef(col, field.json_path)
+    parser = None if field.json_path else snapshot.representation(TEXT, col.nominal_type)
+    return ColumnRef(col, field.json_path, None, parser)
 
 
 def _condition(cond: Condition, rel: Relation, snapshot: CatalogSnapshot) -> PlanCondition:

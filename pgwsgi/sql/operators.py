@@ -83,6 +83,10 @@ def _filter(table: sql.Composable, f: PlanFilter, params: list[Any]) -> sql.Comp
         return sql.SQL("({} {})").format(col, sql.SQL(_IS[str(value)]))
     if op == "in":
         params.append(array_literal(value if isinstance(value, tuple) else (value,)))
+        if f.ref.parser is not None:
+            # Each element goes through the domain's text parser (M-DOMAIN-REP).
+            parser = sql.Identifier(*f.ref.parser)
+            return sql.SQL("({} = ANY(SELECT {}(unnest(%s::text[]))))").format(col, parser)
         return sql.SQL("({} = ANY(%s))").format(col)
     if op in _FTS:
         return _fts(f, col, params)
@@ -90,9 +94,14 @@ def _filter(table: sql.Composable, f: PlanFilter, params: list[Any]) -> sql.Comp
     if op in ("like", "ilike"):
         text = text.replace("*", "%")
     params.append(text)
+    value_sql: sql.Composable = sql.SQL("%s")
+    if f.ref.parser is not None and op not in ("like", "ilike", "isdistinct"):
+        value_sql = sql.SQL("{}(%s)").format(sql.Identifier(*f.ref.parser))
     if f.expr.modifier:
-        return sql.SQL("({} {} {}(%s))").format(col, sql.SQL(_COMPARISON[op]), sql.SQL(f.expr.modifier.upper()))
-    return sql.SQL("({} {} %s)").format(col, sql.SQL(_COMPARISON[op]))
+        return sql.SQL("({} {} {}({}))").format(
+            col, sql.SQL(_COMPARISON[op]), sql.SQL(f.expr.modifier.upper()), value_sql
+        )
+    return sql.SQL("({} {} {})").format(col, sql.SQL(_COMPARISON[op]), value_sql)
 
 
 def _fts(f: PlanFilter, col: sql.Composable, params: list[Any]) -> sql.Composable:

@@ -84,6 +84,8 @@ def _output(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.
     if out.ref is None:
         return sql.SQL("{}.*").format(table)
     expr = column_expr(table, out.ref, params)
+    if out.formatter is not None:
+        expr = sql.SQL("{}({})").format(sql.Identifier(*out.formatter), expr)
     if out.cast is not None:
         expr = sql.SQL("CAST({} AS {})").format(expr, sql.Identifier(*out.cast))
     return sql.SQL("{} AS {}").format(expr, sql.Identifier(out.name))

@@ -241,3 +241,73 @@ def test_body_is_valid_json_for_every_row(client: Client) -> None:
         "data": {"n": 1, "list": [1, 2], "label": "L1", "nested": {"k": 1}},
         "created": "2024-01-02",
     }
+
+
+def test_computed_field_in_select_filter_and_order(client: Client) -> None:
+    r = client.get("/items?select=id,label&label=like.*%231*&order=label.desc&limit=3")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json() == [
+        {"id": 15, "label": "item 15 #15"},
+        {"id": 14, "label": "item 14 #14"},
+        {"id": 13, "label": "item 13 #13"},
+    ]
+
+
+def test_domain_representation_formats_output_and_parses_filters(client: Client) -> None:
+    r = client.get("/paints?order=id")
+    assert r.get_json() == [
+        {"id": 1, "name": "red", "color": "#FF0000"},
+        {"id": 2, "name": "green", "color": "#00FF00"},
+        {"id": 3, "name": "blue", "color": "#0000FF"},
+    ]
+    r = client.get("/paints?select=name&color=eq.%2300FF00")
+    assert r.get_json() == [{"name": "green"}]
+    r = client.get('/paints?select=name,color&color=in.("%230000FF","%23FF0000")&order=id')
+    assert r.get_json() == [{"name": "red", "color": "#FF0000"}, {"name": "blue", "color": "#0000FF"}]
+
+
+def test_counts_exact_planned_and_estimated(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_max_rows=5)
+    r = client.get("/items?select=id", headers={"Prefer": "count=exact"})
+    assert (r.status_code, r.headers["Content-Range"]) == (206, "0-4/15")
+    r = client.get("/items?select=id", headers={"Prefer": "count=planned"})
+    assert r.headers["Content-Range"].startswith("0-4/")
+    assert r.headers["Content-Range"].split("/")[1].isdigit()
+    assert r.headers["Preference-Applied"] == "count=planned"
+    r = client.get("/items?select=id&id=lt.4", headers={"Prefer": "count=estimated"})
+    assert (r.status_code, r.headers["Content-Range"]) == (200, "0-2/3")
+
+
+def test_exact_count_without_paging_reuses_page_count(client: Client) -> None:
+    r = client.get("/items?select=id&id=lt.4", headers={"Prefer": "count=exact"})
+    assert (r.status_code, r.headers["Content-Range"]) == (200, "0-2/3")
+
+
+def test_strict_handling_rejects_unknown_preferences(client: Client) -> None:
+    r = client.get("/items", headers={"Prefer": "handling=strict, count=exact, foo=bar, return=nothing"})
+    assert r.status_code == 400
+    assert r.get_json() == {
+        "code": "PGRST122",
+        "message": "Invalid preferences given with handling=strict",
+        "details": "Invalid preferences: foo=bar, return=nothing",
+        "hint": None,
+    }
+    r = client.get("/items?id=eq.1", headers={"Prefer": "handling=lenient, foo=bar, count=exact, timezone=UTC"})
+    assert r.status_code == 200
+    assert r.headers["Preference-Applied"] == "count=exact, handling=lenient, timezone=UTC"
+
+
+def test_limit_zero_and_unsatisfiable_limits(client: Client) -> None:
+    r = client.get("/items?limit=0")
+    assert (r.status_code, r.get_data(as_text=True), r.headers["Content-Range"]) == (200, "[]", "*/*")
+    r = client.get("/items?limit=0&offset=5")
+    assert r.status_code == 416
+    assert r.get_json()["details"] == "Limit should be greater than or equal to zero."
+
+
+def test_csv_output(client: Client) -> None:
+    r = client.get("/Weird%20Names?order=%22Id%22", headers={"Accept": "text/csv"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+    # PostgreSQL's record quoting: commas, quotes and parentheses put a field in quotes.
+    assert r.get_data(as_text=True) == 'Id,some,col,quote"d,üñí\n1,"a,b","q""1",ü\n2,"(x)",two,ñ'
