@@ -78,6 +78,11 @@ access_log_format = '%(h)s - %({pgwsgi.role}e)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s
 
 proc_name = "pgwsgi"
 
+# Responses carry "Server: postgrest/<version>" like PostgREST's, in place of
+# gunicorn's own "Server: gunicorn": each worker renames gunicorn's header when
+# it loads pgwsgi:app (pgwsgi/wsgi.py), so that works without this file too
+# and nothing needs setting here.
+
 # Under systemd, RuntimeDirectory=pgwsgi gives the service a private,
 # memory-backed /run/pgwsgi (announced in $RUNTIME_DIRECTORY). Use it for the
 # workers' heartbeat files, and for the control socket that gunicorn >= 25.1

@@ -184,4 +184,6 @@ def render_options(rel: Relation) -> Response:
     del resp.headers["Content-Type"]
     resp.headers["Allow"] = ",".join(methods)
     resp.headers["Content-Length"] = "0"
+    # PostgREST answers OPTIONS with this header whether or not the request is a CORS one.
+    resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp

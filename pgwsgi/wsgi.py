@@ -6,13 +6,14 @@ route -> auth.authenticate -> api.parse -> plan.build -> sql.compose -> db.run -
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 from psycopg import sql
 from werkzeug.wrappers import Request, Response
 
-from pgwsgi import routes
+from pgwsgi import cors, routes
 from pgwsgi.api.request import parse
 from pgwsgi.auth import Authenticator, Identity
 from pgwsgi.catalog.reload import CatalogHolder
@@ -21,13 +22,17 @@ from pgwsgi.db.pool import Database
 from pgwsgi.db.transaction import run
 from pgwsgi.errors import ApiError, unsupported_method
 from pgwsgi.plan.read import build_read, find_relation
-from pgwsgi.response import check_singular, render_error, render_options, render_read
-from pgwsgi.sql.read import compose_read
+from pgwsgi.response import VARY, check_singular, render_error, render_options, render_read
+from pgwsgi.sql.read import compose_count_explain, compose_read
 from pgwsgi.sql.settings import request_settings
+from pgwsgi.timing import NO_TIMING, StageTimer, Timer
+from pgwsgi.version import POSTGREST_VERSION
 
 log = logging.getLogger("pgwsgi")
 
 SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS")
+# H-SERVER: what PostgREST's HTTP server (warp) names itself.
+SERVER = f"postgrest/{POSTGREST_VERSION}"
 
 
 class App:
@@ -39,6 +44,7 @@ class App:
         self.db = Database(config)
         self.catalog = CatalogHolder(config, self.db.connect)
         self.pre_request = _function_call(config.db_pre_request)
+        self.gunicorn_names_server = _name_gunicorn_server()
 
     def start(self) -> None:
         """Open the pool, load the catalog and listen for reloads (after the fork)."""
@@ -52,24 +58,47 @@ class App:
         self.db.close()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        # The layers around the API, in PostgREST's order: trace header, then CORS (O-PIPELINE).
         request = Request(environ)
+        config = self.config
+        answer = cors.decide(environ.get("REQUEST_METHOD", ""), request.headers, config.server_cors_allowed_origins)
+        if answer is not None and answer.preflight:
+            response = _preflight(answer.headers)
+        else:
+            response = self.respond(request)
+            if answer is not None:
+                # Appended to every answer of the application, errors included.
+                for name, value in answer.headers:
+                    response.headers.add(name, value)
+        if config.server_trace_header:
+            # O-TRACE, AMB-TRACE-EMPTY: echoed on every response, empty when the request lacks it.
+            trace = config.server_trace_header
+            response.headers.add(trace, request.headers.get(trace, ""))
+        if not (self.gunicorn_names_server and "gunicorn.socket" in environ):
+            # Like warp, a Server header set by the response (response.headers GUC) is kept.
+            response.headers.setdefault("Server", SERVER)
+        return response(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        """The API's answer to REQUEST: a successful response or the rendered error."""
         try:
-            response = self.handle(request)
+            return self.handle(request)
         except ApiError as err:
-            response = render_error(err, self.config.client_error_verbosity, request.method == "HEAD")
+            return render_error(err, self.config.client_error_verbosity, request.method == "HEAD")
         except Exception:
             # The traceback goes to the log, never to the client.
             log.exception("Unhandled error for %s %s", request.method, request.path)
             err = ApiError(500, "PGRSTX00", "Internal server error")
-            response = render_error(err, self.config.client_error_verbosity, request.method == "HEAD")
-        return response(environ, start_response)
+            return render_error(err, self.config.client_error_verbosity, request.method == "HEAD")
 
     def handle(self, request: Request) -> Response:
         """Answer one request; raises ApiError for anything a client did wrong or the database refused."""
+        timer: Timer = StageTimer() if self.config.server_timing_enabled else NO_TIMING
         # The order of checks is PostgREST's (O-PIPELINE): auth, schema cache, path, method, query.
         identity = self.auth.authenticate(request.headers.get("Authorization"))
         # For the access log (deploy/gunicorn.conf.py): the role the request runs as.
         request.environ["pgwsgi.role"] = identity.role
+        timer.lap("jwt")
         snapshot = self.catalog.current()
         target, name = routes.route(request.path)
         if request.method not in SUPPORTED_METHODS:
@@ -82,12 +111,19 @@ class App:
                 "The OpenAPI root and /rpc endpoints are not implemented yet.",
             )
         req = parse(request, target, name, self.config)
+        timer.lap("parse")
         if req.method == "OPTIONS":
-            return render_options(find_relation(req, snapshot))
+            relation = find_relation(req, snapshot)
+            timer.lap("plan")
+            timer.lap("transaction")  # none: answered from the catalog snapshot
+            response = render_options(relation)
+            timer.lap("response")
+            return _succeeded(response, timer)
         if req.method not in ("GET", "HEAD"):
             raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {req.method}")
         plan = build_read(req, snapshot, self.config)
         main = compose_read(plan, head=req.method == "HEAD")
+        timer.lap("plan")
         result = run(
             self.db,
             read_only=True,
@@ -97,8 +133,12 @@ class App:
             commit=self._commit(req),
             is_anonymous=identity.is_anonymous,
             check=check_singular(plan),
+            after=compose_count_explain(plan),
         )
-        return render_read(req, plan, result.row)
+        timer.lap("transaction")
+        response = render_read(req, plan, result.row, result.after)
+        timer.lap("response")
+        return _succeeded(response, timer)
 
     def _settings(self, req: Any, identity: Identity) -> tuple[sql.Composable, list[Any]]:
         return request_settings(
@@ -129,3 +169,41 @@ def _function_call(name: str | None) -> sql.Composable | None:
         return None
     parts = name.split(".", 1)
     return sql.SQL("SELECT {}()").format(sql.Identifier(*parts))
+
+
+def _succeeded(response: Response, timer: Timer) -> Response:
+    """The headers every successful API response gets (O-SERVER-TIMING, H-VARY); errors get neither."""
+    timing = timer.header()
+    if timing is not None:
+        response.headers.add("Server-Timing", timing)
+    if "Vary" not in response.headers:
+        response.headers["Vary"] = VARY
+    return response
+
+
+def _preflight(headers: Iterable[tuple[str, str]]) -> Response:
+    """The answer to a CORS preflight (O-CORS-PREFLIGHT): 200, no body, no Content-Type."""
+    response = Response(b"", status=200)
+    del response.headers["Content-Type"]
+    response.headers["Content-Length"] = "0"
+    for name, value in headers:
+        response.headers.add(name, value)
+    return response
+
+
+def _name_gunicorn_server() -> bool:
+    """Make gunicorn, if it serves this process, send PostgREST's `Server` header instead of its own (H-SERVER).
+
+    gunicorn's HTTP/1 responses always start with `Server: <gunicorn.http.wsgi.SERVER>`
+    and then repeat every header the application set, so an application `Server`
+    header would be sent twice. gunicorn has no setting for it; its response objects
+    read that module global when they are created, so naming the server there is
+    enough. The worker imports the module before it loads the application, so this
+    runs before the first request. Returns whether it did; the application then
+    leaves the header to gunicorn on requests gunicorn serves.
+    """
+    module = sys.modules.get("gunicorn.http.wsgi")
+    if module is None or not isinstance(getattr(module, "SERVER", None), str):
+        return False
+    module.SERVER = SERVER
+    return True
