@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
@@ -17,6 +16,22 @@ from pgwsgi.errors import JSON_CT, ApiError
 from pgwsgi.plan.model import ReadPlan
 
 VARY = "Accept, Prefer, Range"
+
+
+class ApiResponse(Response):
+    """A werkzeug Response that sends Content-Location as given.
+
+    werkzeug re-encodes Content-Location as a URI, which would turn the spaces and
+    UTF-8 of a table name into %-escapes; PostgREST sends the name as it is.
+    """
+
+    def get_wsgi_headers(self, environ: dict[str, Any]) -> Any:
+        """The headers to send, with Content-Location left untouched."""
+        headers = super().get_wsgi_headers(environ)
+        raw = self.headers.get("Content-Location")
+        if raw is not None:
+            headers["Content-Location"] = raw
+        return headers
 
 
 def content_range(lower: int, page_total: int, total: int | None) -> str:
@@ -72,19 +87,13 @@ def _plan_rows(explain: Any) -> int | None:
         return None
 
 
-def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any], explain: Any = None) -> Response:
+def render_read(
+    req: ApiRequest, plan: ReadPlan, row: dict[str, Any], explain: Any = None, verbosity: str = "verbose"
+) -> Response:
     """The response to GET/HEAD on a relation; EXPLAIN is the count query's plan, if one was asked for."""
     total = total_count(plan, row, explain)
     page_total = row["page_total"]
     status = range_status(plan.offset, page_total, total)
-    if status == 416:
-        raise ApiError(
-            416,
-            "PGRST103",
-            "Requested range not satisfiable",
-            f"An offset of {plan.offset} was requested, but there are only {total} rows.",
-            headers=[("Content-Range", f"*/{total}")],
-        )
     headers = [
         ("Content-Range", content_range(plan.offset, page_total, total)),
         ("Content-Location", _content_location(req)),
@@ -98,7 +107,11 @@ def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any], explain: A
     # HEAD carries no body and, like PostgREST, no Content-Length: an empty iterator
     # keeps werkzeug from computing one.
     body: bytes | Iterator[bytes] = iter(()) if req.method == "HEAD" else (row["body"] or "").encode()
-    resp = Response(body, status=status, content_type=plan.content_type)
+    if status == 416:
+        # Past the end (H-416-BODY): PostgREST keeps the read's headers and swaps only the body.
+        details = f"An offset of {plan.offset} was requested, but there are only {total} rows."
+        body = ApiError(416, "PGRST103", "Requested range not satisfiable", details).body(verbosity)
+    resp = ApiResponse(body, status=status, content_type=plan.content_type)
     for name, value in headers:
         resp.headers[name] = value
     apply_response_gucs(resp, row)
@@ -106,7 +119,9 @@ def render_read(req: ApiRequest, plan: ReadPlan, row: dict[str, Any], explain: A
 
 
 def _content_location(req: ApiRequest) -> str:
-    path = "/" + quote(req.name, safe="")
+    # PostgREST writes the decoded name's UTF-8 bytes as they are; a WSGI header
+    # carries bytes as latin-1 characters (PEP 3333).
+    path = ("/" + req.name).encode("utf-8").decode("latin-1")
     return f"{path}?{req.query.canonical}" if req.query.canonical else path
 
 

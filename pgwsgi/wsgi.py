@@ -136,7 +136,7 @@ class App:
             after=compose_count_explain(plan),
         )
         timer.lap("transaction")
-        response = render_read(req, plan, result.row, result.after)
+        response = render_read(req, plan, result.row, result.after, self.config.client_error_verbosity)
         timer.lap("response")
         return _succeeded(response, timer)
 

@@ -81,9 +81,9 @@ def parse_logic(key_op: str, value: str) -> LogicTree:
     """Parse a logic tree: `key_op` is `or`, `and`, `not.or` or `not.and`, `value` is `(...)`."""
 
     def top(p: Parser) -> LogicTree:
-        tree = p.logic_expr(0)
-        p.expect_eof()
-        return tree
+        # Text after the closing parenthesis is ignored, as PostgREST's parser does
+        # (its own tests send `and=(id.eq.1,id.neq.2))`).
+        return p.logic_expr(0)
 
     # PostgREST parses `op + value` but names only `value` in the message.
     return grammar.run_as(f"failed to parse logic tree ({value})", key_op + value, top)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import unquote_plus
 
 from werkzeug.wrappers import Request
@@ -9,7 +10,7 @@ from werkzeug.wrappers import Request
 from pgwsgi.api.media import parse_accept
 from pgwsgi.api.model import ApiRequest, Target
 from pgwsgi.api.prefer import parse_prefer
-from pgwsgi.api.querystring import parse_query
+from pgwsgi.api.querystring import canonical_query, parse_query
 from pgwsgi.api.ranges import top_range
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError
@@ -17,15 +18,22 @@ from pgwsgi.errors import ApiError
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def query_pairs(raw: str) -> list[tuple[str, str]]:
-    """Decoded key/value pairs in order; a key without `=` is dropped (Q-KEY-NO-VALUE)."""
-    pairs = []
+def query_pairs(raw: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Decoded key/value pairs in order: those with `=`, and all of them for the canonical query.
+
+    A key without `=` is no parameter (Q-KEY-NO-VALUE), but PostgREST keeps it as
+    `key=` in Content-Location.
+    """
+    pairs, everything = [], []
     for part in raw.split("&"):
-        if "=" not in part:
+        if not part:
             continue
-        key, _, value = part.partition("=")
-        pairs.append((unquote_plus(key), unquote_plus(value)))
-    return pairs
+        key, eq, value = part.partition("=")
+        pair = (unquote_plus(key), unquote_plus(value))
+        everything.append(pair)
+        if eq:
+            pairs.append(pair)
+    return pairs, everything
 
 
 def choose_schema(request: Request, config: Config) -> tuple[str, bool]:
@@ -50,7 +58,10 @@ def parse(request: Request, target: Target, name: str, config: Config) -> ApiReq
     schema, negotiated = choose_schema(request, config)
     # PEP 3333 hands the query string over as latin-1; clients send UTF-8.
     raw_query = request.environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
-    query = parse_query(query_pairs(raw_query), rpc=target == "rpc", method=request.method)
+    pairs, everything = query_pairs(raw_query)
+    query = parse_query(pairs, rpc=target == "rpc", method=request.method)
+    if len(everything) != len(pairs):
+        query = dataclasses.replace(query, canonical=canonical_query(everything))
     top = top_range(request.headers.get("Range"), request.method, query.root_limit(), query.root_offset())
     return ApiRequest(
         method=request.method,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pgwsgi.api.media import parse_accept
 from pgwsgi.api.model import MediaType
 from pgwsgi.errors import ApiError
 from pgwsgi.plan.model import Media
@@ -36,6 +37,38 @@ def negotiate(accept: tuple[MediaType, ...]) -> tuple[Media, str]:
     raise ApiError(406, "PGRST107", f"None of these media types are available: {listed}")
 
 
+# Types PostgREST knows by name; it prints them without their parameters.
+_KNOWN = {
+    "application/json",
+    "application/geo+json",
+    "text/csv",
+    "text/plain",
+    "text/xml",
+    "application/openapi+json",
+    "application/x-www-form-urlencoded",
+    "application/octet-stream",
+    "*/*",
+}
+
+
 def _show(mt: MediaType) -> str:
-    params = "".join(f";{k}={v}" for k, v in mt.params)
-    return f"{mt.essence}{params}"
+    """An Accept entry as PostgREST prints it in PGRST107: decoded, then written back."""
+    essence = mt.essence
+    stripped = mt.param("nulls") == "stripped"
+    if essence in _KNOWN:
+        return essence
+    if essence in ("application/vnd.pgrst.object+json", "application/vnd.pgrst.object"):
+        return "application/vnd.pgrst.object+json" + (";nulls=stripped" if stripped else "")
+    if essence in ("application/vnd.pgrst.array+json", "application/vnd.pgrst.array"):
+        return "application/vnd.pgrst.array+json;nulls=stripped" if stripped else "application/json"
+    if essence in ("application/vnd.pgrst.plan", "application/vnd.pgrst.plan+text", "application/vnd.pgrst.plan+json"):
+        fmt = "json" if essence.endswith("+json") else "text"
+        target = _show(parse_accept(mt.param("for") or "application/json")[0])
+        options = [
+            o
+            for o in ("analyze", "verbose", "settings", "buffers", "wal")
+            if o in (mt.param("options") or "").split("|")
+        ]
+        shown = f'application/vnd.pgrst.plan+{fmt}; for="{target}"'
+        return shown + (f"; options={'|'.join(options)}" if options else "")
+    return essence + "".join(f";{k}={v}" for k, v in mt.params)

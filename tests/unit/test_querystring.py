@@ -585,7 +585,6 @@ def test_logic_tree_errors_match_upstream():
         "a.eq.1",
         "",
         "(a.eq.1",
-        "(a.eq.1)x",
         "(a.b.eq.1)",
         "(a.xx.1)",
         "(a.eq.{1,2}x)",
@@ -983,3 +982,7 @@ def test_arbitrary_values_only_raise_api_errors_in_every_parser(text):
             parse_logic(op, text)
         except ApiError as err:
             assert err.code == "PGRST100"
+
+
+def test_text_after_a_logic_tree_is_ignored_as_postgrest_does() -> None:
+    assert parse_logic("and", "(id.eq.1,id.neq.2))") == parse_logic("and", "(id.eq.1,id.neq.2)")
