@@ -54,8 +54,11 @@ keepalive = 5
 max_requests = _env_int("PGWSGI_MAX_REQUESTS", 10000)
 max_requests_jitter = max_requests // 10
 
-# Request limits (same as gunicorn's defaults, written out to be visible).
-limit_request_line = 8190
+# Request limits. The request line is unlimited (0): PostgREST clients put whole
+# filters in the URL, and an `in` list of 10,000 ids is a 50 KB request line, far
+# past gunicorn's default of 4094 bytes. nginx in front bounds it instead
+# (large_client_header_buffers in deploy/nginx/pgwsgi.conf).
+limit_request_line = 0
 limit_request_fields = 100
 limit_request_field_size = 8190
 

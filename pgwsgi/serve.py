@@ -49,6 +49,8 @@ def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> di
         "loglevel": _LOG_LEVELS.get(config.log_level, "error"),
         "reuse_port": config.server_reuseport,
         "proc_name": "pgwsgi",
+        # Filters live in the URL; long `in` lists exceed gunicorn's 4094-byte default.
+        "limit_request_line": 0,
     }
     if config.server_unix_socket:
         # gunicorn applies the umask only while creating the socket file.

@@ -311,3 +311,11 @@ def test_csv_output(client: Client) -> None:
     assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
     # PostgreSQL's record quoting: commas, quotes and parentheses put a field in quotes.
     assert r.get_data(as_text=True) == 'Id,some,col,quote"d,üñí\n1,"a,b","q""1",ü\n2,"(x)",two,ñ'
+
+
+def test_hundred_filters_and_ten_thousand_element_in_list(client: Client) -> None:
+    filters = "&".join(f"id=neq.{1000 + i}" for i in range(100))
+    in_list = ",".join(str(i) for i in range(1, 10001))
+    r = client.get(f"/items?select=id&{filters}&id=in.({in_list})&order=id&limit=3")
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    assert r.get_json() == [{"id": 1}, {"id": 2}, {"id": 3}]
