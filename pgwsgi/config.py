@@ -72,6 +72,7 @@ class Config:
     jwt_cache_max_entries: int = 1000
     server_host: str = "!4"
     server_port: int = 3000
+    server_max_body_size: int = 100 * 1024 * 1024
     server_unix_socket: str | None = None
     server_cors_allowed_origins: tuple[str, ...] | None = None
     server_trace_header: str | None = None
@@ -252,6 +253,8 @@ KEYS: tuple[Key, ...] = (
         example='"https://example.com, https://app.example.com"'),
     Key("server-host", "str", "Address to listen on; *, *4, !4 (IPv4 any), *6, !6 (IPv6 any) or a host",
         reloadable=False),
+    Key("server-max-body-size", "int",
+        "pgwsgi: largest request body in bytes; a larger one is answered 413 before anything is written"),
     Key("server-port", "int", "Port to listen on; 0 lets the system choose", reloadable=False, check=_check_port),
     Key("server-reuseport", "bool", "Set SO_REUSEPORT on the listening socket", reloadable=False),
     Key("server-timing-enabled", "bool", "Send a Server-Timing header", in_db=True),

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Response
 
@@ -14,6 +15,7 @@ from pgwsgi.api.prefer import applied
 from pgwsgi.catalog.model import Relation
 from pgwsgi.errors import JSON_CT, ApiError
 from pgwsgi.plan.model import ReadPlan
+from pgwsgi.plan.mutate import MutatePlan
 
 VARY = "Accept, Prefer, Range"
 
@@ -202,3 +204,84 @@ def render_options(rel: Relation) -> Response:
     # PostgREST answers OPTIONS with this header whether or not the request is a CORS one.
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
+
+
+def check_mutation(plan: MutatePlan) -> Any:
+    """The checks a write's result must pass before it commits: singular, max-affected, PUT's one row."""
+
+    def check(row: dict[str, Any]) -> None:
+        n = row["page_total"]
+        if plan.media in ("object", "object-stripped") and n != 1:
+            raise ApiError(
+                406, "PGRST116", "Cannot coerce the result to a single JSON object", f"The result contains {n} rows"
+            )
+        if plan.max_affected is not None and n > plan.max_affected:
+            raise ApiError(
+                400,
+                "PGRST124",
+                "Query result exceeds max-affected preference constraint",
+                f"The query affects {n} rows",
+            )
+        if plan.kind == "put" and n != 1:
+            raise ApiError(400, "PGRST115", "Payload values do not match URL in primary key column(s)")
+
+    return check
+
+
+def render_mutation(req: ApiRequest, plan: MutatePlan, row: dict[str, Any]) -> Response:
+    """The response to POST, PATCH, PUT or DELETE (§4.4)."""
+    n = row["page_total"]
+    total = n if plan.count else None
+    headers: list[tuple[str, str]] = []
+    status = 204
+    if plan.kind == "insert":
+        inserted = row.get("inserted")
+        status = 200 if plan.resolution == "merge-duplicates" and (inserted or 0) <= 0 else 201
+        if row.get("location"):
+            headers.append(("Location", _location(plan, row["location"])))
+        headers.append(("Content-Range", content_range(1, 0, total)))
+    elif plan.kind == "update":
+        headers.append(("Content-Range", content_range(0, n, total)))
+    elif plan.kind == "delete":
+        headers.append(("Content-Range", content_range(1, 0, total)))
+    prefs = applied(
+        req.preferences,
+        resolution=plan.kind == "insert" and plan.resolution is not None,
+        missing=plan.kind in ("insert", "update"),
+        return_=True,
+        max_affected=plan.kind in ("update", "delete"),
+    )
+    if prefs:
+        headers.append(("Preference-Applied", prefs))
+    if plan.representation:
+        if plan.kind == "put":
+            status = 201 if (row.get("inserted") or 0) > 0 else 200
+        elif plan.kind != "insert":
+            status = 200
+        resp = ApiResponse((row["body"] or "").encode(), status=status, content_type=plan.content_type)
+    else:
+        if plan.kind == "put":
+            status = 204
+        resp = ApiResponse(b"", status=status)
+        del resp.headers["Content-Type"]
+        if status == 204:
+            # A 204 carries no Content-Length (H-CT-ON-EMPTY); an empty iterator keeps werkzeug from adding one.
+            resp.response = iter(())
+    for name, value in headers:
+        resp.headers[name] = value
+    apply_response_gucs(resp, row)
+    return resp
+
+
+def _location(plan: MutatePlan, doc: str) -> str:
+    """`/<table>?pk=eq.v&...` for the row a headers-only POST created (H-LOCATION)."""
+    values = json.loads(doc)
+    pairs = [(k, "is.null" if values.get(k) is None else f"eq.{values[k]}") for k in plan.location_keys]
+    path = ("/" + plan.relation.name).encode("utf-8").decode("latin-1")
+    return path + "?" + urlencode(pairs, quote_via=quote)
+
+
+def body_too_large(size: int | None, limit: int) -> ApiError:
+    """413 for a body past server-max-body-size, answered before anything is written."""
+    got = f"The request body has {size} bytes" if size is not None else "The request body is larger than that"
+    return ApiError(413, "PGRST102", "Request body too large", f"{got}; server-max-body-size allows {limit} bytes.")

@@ -5,6 +5,7 @@ route -> auth.authenticate -> api.parse -> plan.build -> sql.compose -> db.run -
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Iterable
@@ -14,15 +15,29 @@ from psycopg import sql
 from werkzeug.wrappers import Request, Response
 
 from pgwsgi import cors, routes
+from pgwsgi.api.model import ApiRequest
+from pgwsgi.api.payload import Payload, parse_payload
 from pgwsgi.api.request import parse
 from pgwsgi.auth import Authenticator, Identity
+from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db.pool import Database
-from pgwsgi.db.transaction import run
+from pgwsgi.db.transaction import run, scan_keys
 from pgwsgi.errors import ApiError, unsupported_method
+from pgwsgi.plan.mutate import build_mutation
 from pgwsgi.plan.read import build_read, find_relation
-from pgwsgi.response import VARY, check_singular, render_error, render_options, render_read
+from pgwsgi.response import (
+    VARY,
+    body_too_large,
+    check_mutation,
+    check_singular,
+    render_error,
+    render_mutation,
+    render_options,
+    render_read,
+)
+from pgwsgi.sql.mutate import JsonText, compose_mutation
 from pgwsgi.sql.read import compose_count_explain, compose_read
 from pgwsgi.sql.settings import request_settings
 from pgwsgi.timing import NO_TIMING, StageTimer, Timer
@@ -120,7 +135,7 @@ class App:
             timer.lap("response")
             return _succeeded(response, timer)
         if req.method not in ("GET", "HEAD"):
-            raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {req.method}")
+            return self._write(request, req, identity, snapshot, timer)
         plan = build_read(req, snapshot, self.config)
         main = compose_read(plan, head=req.method == "HEAD")
         timer.lap("plan")
@@ -139,6 +154,47 @@ class App:
         response = render_read(req, plan, result.row, result.after, self.config.client_error_verbosity)
         timer.lap("response")
         return _succeeded(response, timer)
+
+    def _write(
+        self, request: Request, req: ApiRequest, identity: Identity, snapshot: CatalogSnapshot, timer: Timer
+    ) -> Response:
+        """POST, PATCH, PUT and DELETE on a relation: one statement in a read-write transaction."""
+        payload = None
+        if req.method != "DELETE":
+            payload = self._payload(request, req)
+        plan = build_mutation(req, snapshot, self.config, payload)
+        main = compose_mutation(plan)
+        timer.lap("plan")
+        result = run(
+            self.db,
+            read_only=False,
+            settings=self._settings(req, identity),
+            pre_request=self.pre_request,
+            main=main,
+            commit=self._commit(req),
+            is_anonymous=identity.is_anonymous,
+            check=check_mutation(plan),
+        )
+        timer.lap("transaction")
+        response = render_mutation(req, plan, result.row)
+        timer.lap("response")
+        return _succeeded(response, timer)
+
+    def _payload(self, request: Request, req: ApiRequest) -> Payload:
+        """The body, bounded by server-max-body-size (413) and parsed or, when large, scanned by PostgreSQL."""
+        limit = self.config.server_max_body_size
+        size = request.content_length
+        if size is not None and size > limit:
+            raise body_too_large(size, limit)
+        body = request.stream.read(limit + 1)
+        if len(body) > limit:
+            raise body_too_large(None, limit)
+        any_keys = req.query.columns is not None
+        payload = parse_payload(body, req.content_type, any_keys=any_keys)
+        if payload.keys is None:
+            keys = () if any_keys else scan_keys(self.db, JsonText(payload.json), payload.is_object, any_keys)
+            payload = dataclasses.replace(payload, keys=keys)
+        return payload
 
     def _settings(self, req: Any, identity: Identity) -> tuple[sql.Composable, list[Any]]:
         return request_settings(

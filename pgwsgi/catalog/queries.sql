@@ -11,7 +11,23 @@ select n.nspname as schema,
        coalesce((select array_agg(a.attname order by array_position(con.conkey, a.attnum))
                  from pg_constraint con
                  join pg_attribute a on a.attrelid = con.conrelid and a.attnum = any(con.conkey)
-                 where con.conrelid = c.oid and con.contype = 'p'), '{}') as primary_key
+                 where con.conrelid = c.oid and con.contype = 'p'),
+                -- A view over exactly one table that exposes all of that table's primary
+                -- key columns under their own names has that key too (T-PK-NEEDED).
+                (select array_agg(a.attname order by array_position(con.conkey, a.attnum))
+                 from pg_constraint con
+                 join pg_attribute a on a.attrelid = con.conrelid and a.attnum = any(con.conkey)
+                 where c.relkind in ('v', 'm') and con.contype = 'p'
+                   and con.conrelid = (select min(d.refobjid) from pg_rewrite r
+                                       join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
+                                         and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
+                                       where r.ev_class = c.oid
+                                       having count(distinct d.refobjid) = 1)
+                   and (select count(*) from pg_attribute va
+                        where va.attrelid = c.oid and va.attname = a.attname and not va.attisdropped) > 0
+                 having count(*) = (select cardinality(con2.conkey) from pg_constraint con2
+                                    where con2.conrelid = min(con.conrelid) and con2.contype = 'p')),
+                '{}') as primary_key
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'v', 'm', 'f', 'p')

@@ -77,6 +77,9 @@ def run(
                     # e.g. EXPLAIN of the count query: runs after the main statement, as in PostgREST.
                     cur.execute(*after)
                     after_value = (cur.fetchone() or (None,))[0]
+                if not commit:
+                    # Prefer: tx=rollback still checks deferred constraints (H-PREFER-TX).
+                    cur.execute(sql.SQL("SET CONSTRAINTS ALL IMMEDIATE"), prepare=False)
                 cur.execute(sql.SQL("COMMIT") if commit else sql.SQL("ROLLBACK"), prepare=False)
             return TxResult(row, after_value)
         except psycopg.OperationalError as exc:
@@ -110,3 +113,32 @@ def _rollback(conn: psycopg.Connection[Any]) -> None:
         conn.execute("ROLLBACK", prepare=False)
     except psycopg.Error:
         log.warning("Rollback failed; the pool will discard the connection")
+
+
+_SCAN_KEYS = sql.SQL(
+    "WITH e AS (SELECT v, n FROM json_array_elements(%s::json) WITH ORDINALITY AS t(v, n)), "
+    "k AS (SELECT n, coalesce(array_agg(key ORDER BY key) FILTER (WHERE key IS NOT NULL), '{}') AS keys "
+    "FROM e LEFT JOIN LATERAL json_object_keys(CASE WHEN json_typeof(e.v) = 'object' THEN e.v END) AS key ON true "
+    "GROUP BY n) "
+    "SELECT (SELECT array(SELECT json_object_keys(v)) FROM e WHERE n = 1 AND json_typeof(v) = 'object'), "
+    "(SELECT count(DISTINCT keys) FROM k), (SELECT count(*) FROM e WHERE json_typeof(v) <> 'object')"
+)
+_OBJECT_KEYS = sql.SQL("SELECT array(SELECT json_object_keys(%s::json)), 1, 0")
+
+
+def scan_keys(db: Database, json_text: Any, is_object: bool, any_keys: bool) -> tuple[str, ...]:
+    """The key set of a large JSON body, read by PostgreSQL so Python never parses it (T-POST-ARRAY-KEYS).
+
+    Runs in its own short read-only transaction; it touches no table, so no role is needed.
+    """
+    with db.connection() as conn:
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(sql.SQL("SET TRANSACTION READ ONLY"), prepare=False)
+                cur.execute(_OBJECT_KEYS if is_object else _SCAN_KEYS, [json_text], prepare=False)
+                first, variants, non_objects = cur.fetchone() or ([], 0, 0)
+        except psycopg.DataError:
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+    if not any_keys and (non_objects or (variants or 0) > 1):
+        raise ApiError(400, "PGRST102", "All object keys must match")
+    return tuple(first or ())

@@ -31,8 +31,12 @@ def find_relation(req: ApiRequest, snapshot: CatalogSnapshot) -> Relation:
     return rel
 
 
-def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> ReadPlan:
-    """Resolve a read: columns, filters, order, the page and the media type."""
+def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, for_write: bool = False) -> ReadPlan:
+    """Resolve a read: columns, filters, order, the page and the media type.
+
+    FOR_WRITE: the representation of a write, where limit and offset do not apply
+    (Q-LIMIT-MUTATION) and db-max-rows does not cap (V-MAX-ROWS).
+    """
     rel = find_relation(req, snapshot)
     q = req.query
     for path, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets):
@@ -48,7 +52,7 @@ def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Re
         for t in q.root_order()
         if _no_related_order(t.relation)
     )
-    limit, offset = page(req, config)
+    limit, offset = (None, 0) if for_write else page(req, config)
     return ReadPlan(
         rel, output, where, order, limit, offset, req.preferences.count, media, content_type, config.db_max_rows
     )

@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.numeric import Int8
 
-from pgwsgi.plan.model import OutputColumn, ReadPlan
+from pgwsgi.plan.model import OutputColumn, PlanCondition, PlanOrder, ReadPlan
 from pgwsgi.sql.operators import column_expr, condition
 
 Statement = tuple[sql.Composed, list[Any]]
@@ -29,9 +29,9 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
     source = sql.Identifier(rel.schema, rel.name)
     table = sql.Identifier(rel.name)
     params: list[Any] = []
-    select_list = sql.SQL(", ").join(_output(table, o, params) for o in plan.output)
-    where = _where(table, plan, params)
-    order = _order(table, plan, params)
+    select_list = sql.SQL(", ").join(output_expr(table, o, params) for o in plan.output)
+    where = where_clause(table, plan.where, params)
+    order = order_by(table, plan.order, params)
     paging = sql.SQL("")
     if plan.limit is not None:
         params.append(Int8(plan.limit))
@@ -41,7 +41,7 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
         paging = sql.SQL("{} OFFSET %s").format(paging)
     inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}").format(select_list, source, table, where, order, paging)
     total, count_params = _total(plan)
-    body = sql.SQL("NULL::text") if head else _body(plan)
+    body = sql.SQL("NULL::text") if head else body_expr(plan.media)
     stmt = sql.SQL(
         "SELECT {total} AS total, pg_catalog.count(_pgrst_t) AS page_total, {body} AS body, {gucs} "
         "FROM ({inner}) _pgrst_t"
@@ -52,7 +52,7 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
 def _count_source(plan: ReadPlan, params: list[Any]) -> sql.Composable:
     rel = plan.relation
     table = sql.Identifier(rel.name)
-    where = _where(table, plan, params)
+    where = where_clause(table, plan.where, params)
     return sql.SQL("SELECT 1 FROM {} AS {}{}").format(sql.Identifier(rel.schema, rel.name), table, where)
 
 
@@ -80,7 +80,8 @@ def compose_count_explain(plan: ReadPlan) -> Statement | None:
     return sql.SQL("EXPLAIN (FORMAT JSON) {}").format(_count_source(plan, params)), params
 
 
-def _output(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.Composable:
+def output_expr(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.Composable:
+    """One item of the select list: a column, computed field or `*`, formatted and cast."""
     if out.ref is None:
         return sql.SQL("{}.*").format(table)
     expr = column_expr(table, out.ref, params)
@@ -91,17 +92,19 @@ def _output(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.
     return sql.SQL("{} AS {}").format(expr, sql.Identifier(out.name))
 
 
-def _where(table: sql.Identifier, plan: ReadPlan, params: list[Any]) -> sql.Composable:
-    if not plan.where:
+def where_clause(table: sql.Identifier, conditions: tuple[PlanCondition, ...], params: list[Any]) -> sql.Composable:
+    """WHERE for CONDITIONS (ANDed), or nothing."""
+    if not conditions:
         return sql.SQL("")
-    return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(condition(table, c, params) for c in plan.where))
+    return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(condition(table, c, params) for c in conditions))
 
 
-def _order(table: sql.Identifier, plan: ReadPlan, params: list[Any]) -> sql.Composable:
-    if not plan.order:
+def order_by(table: sql.Identifier, order: tuple[PlanOrder, ...], params: list[Any]) -> sql.Composable:
+    """ORDER BY for ORDER, or nothing."""
+    if not order:
         return sql.SQL("")
     terms = []
-    for o in plan.order:
+    for o in order:
         term = column_expr(table, o.ref, params)
         if o.direction:
             term = sql.SQL("{} {}").format(term, sql.SQL(o.direction.upper()))
@@ -111,15 +114,16 @@ def _order(table: sql.Identifier, plan: ReadPlan, params: list[Any]) -> sql.Comp
     return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(terms))
 
 
-def _body(plan: ReadPlan) -> sql.Composable:
-    if plan.media in ("object", "object-stripped"):
+def body_expr(media: str) -> sql.Composable:
+    """The aggregate that turns the rows of _pgrst_t into the response body."""
+    if media in ("object", "object-stripped"):
         obj = sql.SQL("(json_agg(_pgrst_t) -> 0)")
-        if plan.media == "object-stripped":
+        if media == "object-stripped":
             obj = sql.SQL("json_strip_nulls({})").format(obj)
         return sql.SQL("coalesce({}::text, 'null')").format(obj)
-    if plan.media == "array-stripped":
+    if media == "array-stripped":
         return sql.SQL("coalesce(json_strip_nulls(json_agg(_pgrst_t))::text, '[]')")
-    if plan.media == "csv":
+    if media == "csv":
         return _csv_body()
     return sql.SQL("coalesce(json_agg(_pgrst_t)::text, '[]')")
 

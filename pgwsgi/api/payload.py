@@ -1,0 +1,95 @@
+"""Request bodies for writes: JSON, CSV and form bodies as one JSON text for PostgreSQL (§4.2).
+
+The JSON text is bound as a single parameter and expanded by PostgreSQL; Python
+only learns what the SQL needs: whether the top level is one object, and the
+keys that become the column list. A small body is validated here; a large one
+is passed through untouched and its keys are read by PostgreSQL instead (see
+sql/mutate.py), so that a 50 MB array is never turned into Python objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from pgwsgi.errors import ApiError
+
+# Bodies up to this size are parsed in Python (fast in C, and errors are answered
+# before a connection is taken); larger ones are only scanned by PostgreSQL.
+PARSE_LIMIT = 1 << 20
+_WHITESPACE = b" \t\n\r"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A write's body, ready to bind."""
+
+    json: bytes
+    is_object: bool  # the top level is one object (json_to_record), else an array
+    keys: tuple[str, ...] | None  # the common key set; None when PostgreSQL must find it
+
+
+def invalid_body(message: str = "Empty or invalid json", details: str | None = None) -> ApiError:
+    """PGRST102: a body PostgREST would not accept."""
+    return ApiError(400, "PGRST102", message, details)
+
+
+def parse_payload(body: bytes, content_type: str, *, any_keys: bool = False) -> Payload:
+    """The payload of a write with CONTENT_TYPE; ANY_KEYS (`?columns=`) lifts the same-keys rule."""
+    if content_type == "text/csv":
+        return _from_rows(_csv_rows(body), any_keys)
+    if content_type == "application/x-www-form-urlencoded":
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        return _from_rows(dict(pairs), any_keys)
+    if content_type not in ("application/json", ""):
+        raise invalid_body(f"Content-Type not acceptable: {content_type}")
+    if len(body) > PARSE_LIMIT:
+        start = body.lstrip(_WHITESPACE)[:1]
+        if start not in (b"{", b"["):
+            raise invalid_body()
+        return Payload(body, start == b"{", None)
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise invalid_body()
+    return _from_rows(doc, any_keys, body)
+
+
+def _from_rows(doc: object, any_keys: bool, raw: bytes | None = None) -> Payload:
+    if isinstance(doc, dict):
+        text = raw if raw is not None else json.dumps(doc).encode()
+        return Payload(text, True, tuple(doc))
+    if not isinstance(doc, list):
+        # A scalar body inserts nothing, as in PostgREST (T-POST-ARRAY-KEYS).
+        return Payload(b"[]", False, ())
+    keys: tuple[str, ...] = ()
+    if doc:
+        if not all(isinstance(row, dict) for row in doc):
+            raise invalid_body("All object keys must match")
+        first = set(doc[0])
+        if not any_keys and any(set(row) != first for row in doc[1:]):
+            raise invalid_body("All object keys must match")
+        keys = tuple(doc[0])
+    text = raw if raw is not None else json.dumps(doc).encode()
+    return Payload(text, False, keys)
+
+
+def _csv_rows(body: bytes) -> list[dict[str, object]]:
+    """T-BODY-CSV: a header line, then rows; unquoted NULL is null, an empty field is ""."""
+    try:
+        reader = csv.reader(io.StringIO(body.decode("utf-8")))
+        rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise invalid_body("Error in CSV input", str(exc))
+    if not rows:
+        return []
+    header, data = rows[0], rows[1:]
+    out: list[dict[str, object]] = []
+    for number, row in enumerate(data, start=2):
+        if len(row) != len(header):
+            raise invalid_body("Error in CSV input", f"Row {number} has {len(row)} fields, the header {len(header)}")
+        out.append({k: (None if v == "NULL" else v) for k, v in zip(header, row, strict=True)})
+    return out
