@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from pgwsgi import cors, routes
 from pgwsgi.api.model import ApiRequest
-from pgwsgi.api.payload import Payload, parse_payload
+from pgwsgi.api.payload import Payload, parse_payload, read_body
 from pgwsgi.api.request import parse
 from pgwsgi.auth import Authenticator, Identity
 from pgwsgi.catalog.model import CatalogSnapshot
@@ -186,7 +186,7 @@ class App:
         size = request.content_length
         if size is not None and size > limit:
             raise body_too_large(size, limit)
-        body = request.stream.read(limit + 1)
+        body = read_body(request.stream, size, limit)
         if len(body) > limit:
             raise body_too_large(None, limit)
         any_keys = req.query.columns is not None

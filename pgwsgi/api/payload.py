@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 from pgwsgi.errors import ApiError
@@ -27,7 +28,7 @@ _WHITESPACE = b" \t\n\r"
 class Payload:
     """A write's body, ready to bind."""
 
-    json: bytes
+    json: bytes | bytearray
     is_object: bool  # the top level is one object (json_to_record), else an array
     keys: tuple[str, ...] | None  # the common key set; None when PostgreSQL must find it
 
@@ -37,7 +38,7 @@ def invalid_body(message: str = "Empty or invalid json", details: str | None = N
     return ApiError(400, "PGRST102", message, details)
 
 
-def parse_payload(body: bytes, content_type: str, *, any_keys: bool = False) -> Payload:
+def parse_payload(body: bytes | bytearray, content_type: str, *, any_keys: bool = False) -> Payload:
     """The payload of a write with CONTENT_TYPE; ANY_KEYS (`?columns=`) lifts the same-keys rule."""
     if content_type == "text/csv":
         return _from_rows(_csv_rows(body), any_keys)
@@ -47,7 +48,7 @@ def parse_payload(body: bytes, content_type: str, *, any_keys: bool = False) -> 
     if content_type not in ("application/json", ""):
         raise invalid_body(f"Content-Type not acceptable: {content_type}")
     if len(body) > PARSE_LIMIT:
-        start = body.lstrip(_WHITESPACE)[:1]
+        start = _first_byte(body)
         if start not in (b"{", b"["):
             raise invalid_body()
         return Payload(body, start == b"{", None)
@@ -58,7 +59,7 @@ def parse_payload(body: bytes, content_type: str, *, any_keys: bool = False) -> 
     return _from_rows(doc, any_keys, body)
 
 
-def _from_rows(doc: object, any_keys: bool, raw: bytes | None = None) -> Payload:
+def _from_rows(doc: object, any_keys: bool, raw: bytes | bytearray | None = None) -> Payload:
     if isinstance(doc, dict):
         text = raw if raw is not None else json.dumps(doc).encode()
         return Payload(text, True, tuple(doc))
@@ -77,7 +78,7 @@ def _from_rows(doc: object, any_keys: bool, raw: bytes | None = None) -> Payload
     return Payload(text, False, keys)
 
 
-def _csv_rows(body: bytes) -> list[dict[str, object]]:
+def _csv_rows(body: bytes | bytearray) -> list[dict[str, object]]:
     """T-BODY-CSV: a header line, then rows; unquoted NULL is null, an empty field is ""."""
     try:
         reader = csv.reader(io.StringIO(body.decode("utf-8")))
@@ -92,4 +93,39 @@ def _csv_rows(body: bytes) -> list[dict[str, object]]:
         if len(row) != len(header):
             raise invalid_body("Error in CSV input", f"Row {number} has {len(row)} fields, the header {len(header)}")
         out.append({k: (None if v == "NULL" else v) for k, v in zip(header, row, strict=True)})
+    return out
+
+
+def _first_byte(body: bytes | bytearray) -> bytes:
+    """The first non-whitespace byte, without copying the body (lstrip would)."""
+    for i in range(min(len(body), 4096)):
+        if body[i] not in _WHITESPACE:
+            return bytes(body[i : i + 1])
+    return b""
+
+
+def read_body(stream: Any, length: int | None, limit: int, chunk: int = 1 << 20) -> bytearray:
+    """Read a request body of at most LIMIT bytes into one buffer (LENGTH known: no regrowth copies).
+
+    Returns LIMIT + 1 bytes at most, so the caller can tell an over-long chunked body.
+    """
+    if length is not None:
+        buffer = bytearray(length)
+        view = memoryview(buffer)
+        got = 0
+        while got < length:
+            data = stream.read(min(chunk, length - got))
+            if not data:
+                break
+            view[got : got + len(data)] = data
+            got += len(data)
+        view.release()
+        del buffer[got:]
+        return buffer
+    out = bytearray()
+    while len(out) <= limit:
+        data = stream.read(chunk)
+        if not data:
+            break
+        out += data
     return out

@@ -19,19 +19,28 @@ from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, output_expr, whe
 Statement = tuple[sql.Composable, list[Any]]
 
 
-class JsonText(bytes):
-    """JSON text bound as it is: no parse in Python, no re-encoding."""
+class JsonText:
+    """JSON text bound as it is: no parse in Python, no re-encoding, no copy.
+
+    A wrapper rather than a bytes subclass, because constructing a subclass would
+    copy a body that may be tens of megabytes.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self.data = data
 
 
 class JsonTextDumper(Dumper):
-    """Send JsonText as a `json` parameter, without copying it into a str first."""
+    """Send JsonText as a `json` parameter."""
 
     oid = adapters.types["json"].oid
     format = Format.TEXT
 
-    def dump(self, obj: bytes) -> bytes:
-        """The bytes themselves."""
-        return obj
+    def dump(self, obj: JsonText) -> bytes | bytearray:
+        """The body's own buffer."""
+        return obj.data
 
 
 adapters.register_dumper(JsonText, JsonTextDumper)
