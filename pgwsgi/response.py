@@ -259,6 +259,8 @@ def render_mutation(req: ApiRequest, plan: MutatePlan, row: dict[str, Any]) -> R
         elif plan.kind != "insert":
             status = 200
         resp = ApiResponse((row["body"] or "").encode(), status=status, content_type=plan.content_type)
+        if req.schema_negotiated:
+            resp.headers["Content-Profile"] = req.schema
     else:
         if plan.kind == "put":
             status = 204

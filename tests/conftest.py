@@ -79,9 +79,15 @@ def database(server: Server, name: str, *files: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def test_db(pg_server: Server) -> Iterator[str]:
-    """The session's database with tests/fixtures/schema.sql and grammar.sql loaded."""
+    """The session's database with tests/fixtures/schema.sql, grammar.sql and writes.sql loaded."""
     load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
-    with database(pg_server, f"pgwsgi_test_{os.getpid()}", FIXTURES / "schema.sql", FIXTURES / "grammar.sql") as name:
+    with database(
+        pg_server,
+        f"pgwsgi_test_{os.getpid()}",
+        FIXTURES / "schema.sql",
+        FIXTURES / "grammar.sql",
+        FIXTURES / "writes.sql",
+    ) as name:
         yield name
 
 

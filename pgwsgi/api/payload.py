@@ -89,9 +89,9 @@ def _csv_rows(body: bytes | bytearray) -> list[dict[str, object]]:
         return []
     header, data = rows[0], rows[1:]
     out: list[dict[str, object]] = []
-    for number, row in enumerate(data, start=2):
+    for row in data:
         if len(row) != len(header):
-            raise invalid_body("Error in CSV input", f"Row {number} has {len(row)} fields, the header {len(header)}")
+            raise invalid_body("All lines must have same number of fields")
         out.append({k: (None if v == "NULL" else v) for k, v in zip(header, row, strict=True)})
     return out
 

@@ -45,7 +45,19 @@ select n.nspname as schema,
        t.typname as type_name,
        coalesce(bt.typname, t.typname) as base_type,
        not a.attnotnull as nullable,
-       pg_get_expr(d.adbin, d.adrelid) as "default",
+       -- Generated columns have an expression but no default; identity columns have
+       -- no pg_attrdef row but default to their sequence (used by missing=default).
+       case when a.attgenerated <> '' then null
+            when a.attidentity <> '' then
+              -- Found through pg_depend: name lookups would need USAGE on the schema,
+              -- which the authenticator does not have.
+              (select format('nextval(%%L::regclass)', format('%%I.%%I', sn.nspname, s.relname))
+               from pg_depend dep
+               join pg_class s on s.oid = dep.objid and s.relkind = 'S'
+               join pg_namespace sn on sn.oid = s.relnamespace
+               where dep.classid = 'pg_class'::regclass and dep.refclassid = 'pg_class'::regclass
+                 and dep.refobjid = a.attrelid and dep.refobjsubid = a.attnum and dep.deptype = 'i')
+            else pg_get_expr(d.adbin, d.adrelid) end as "default",
        t.typcategory = 'A' as is_array
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid
