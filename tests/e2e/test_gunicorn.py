@@ -207,3 +207,38 @@ def test_ten_thousand_element_in_list_through_gunicorn(test_server: str, monkeyp
     status, headers, body = fetch(f"{test_server}/items?select=id&id=in.({in_list})&order=id&limit=2")
     assert status == 200
     assert json.loads(body) == [{"id": 1}, {"id": 2}]
+
+
+def send(url: str, method: str, headers: dict[str, str], body: object | None = None) -> HttpResult:
+    """A request with a JSON body."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers.items()), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers.items()), err.read()
+
+
+def test_demo_writes_follow_row_level_security(demo_server: str) -> None:
+    alice = demo_token(role="web_user", sub="alice")
+    admin = demo_token(role="web_admin", sub="admin")
+    status, headers, body = send(
+        f"{demo_server}/notes?select=owner,title",
+        "POST",
+        {**alice, "Prefer": "return=representation"},
+        {"title": "e2e"},
+    )
+    assert (status, json.loads(body)) == (201, [{"owner": "alice", "title": "e2e"}])
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    status, _, body = send(f"{demo_server}/notes", "POST", alice, {"title": "forged", "owner": "bob"})
+    assert status == 403
+    assert json.loads(body)["message"] == 'new row violates row-level security policy for table "notes"'
+    status, headers, body = send(f"{demo_server}/notes?id=eq.4", "PATCH", alice, {"title": "hacked"})
+    assert (status, body, headers["Content-Range"]) == (204, b"", "*/*")
+    status, _, body = fetch(f"{demo_server}/notes?id=eq.4&select=title", admin)
+    assert json.loads(body) == [{"title": "Gift ideas"}]
+    status, headers, _ = send(f"{demo_server}/notes?id=eq.4", "DELETE", {**admin, "Prefer": "count=exact"})
+    assert (status, headers["Content-Range"]) == (204, "*/1")
+    status, _, _ = send(f"{demo_server}/notes", "POST", {}, {"title": "anonymous"})
+    assert status == 401
