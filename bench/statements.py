@@ -1,7 +1,7 @@
 """The SQL transaction pgwsgi runs for a URL, rendered as a pgbench script.
 
 Everything comes from pgwsgi's own pipeline (route -> auth -> api.parse ->
-plan.build_read -> sql.compose_read, and sql.settings.request_settings), so the
+plan.build_read -> sql.compose_read, and sql.settings.settings_for), so the
 pgbench side runs exactly the text and the parameter values a gunicorn worker
 sends for the same request, not a hand-written approximation of it.
 """
@@ -27,7 +27,7 @@ from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.config import Config
 from pgwsgi.plan.read import build_read
 from pgwsgi.sql.read import compose_read
-from pgwsgi.sql.settings import request_settings
+from pgwsgi.sql.settings import settings_for
 
 # What pgwsgi.db.transaction sends around the statements of a read request.
 BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
@@ -75,16 +75,7 @@ def build_transaction(
     req = parse(request, target, name, config)
     plan = build_read(req, snapshot, config)
     main_sql, main_params = compose_read(plan, head=False)
-    settings_sql, settings_params = request_settings(
-        config,
-        identity,
-        schema=req.schema,
-        method=req.method,
-        path=req.path,
-        headers=req.headers,
-        cookies=req.cookies,
-        timezone=req.preferences.timezone,
-    )
+    settings_sql, settings_params = settings_for(config, identity, req)
 
     statements = [
         Statement("begin", BEGIN, None),

@@ -23,7 +23,7 @@ from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db.pool import Database
-from pgwsgi.db.transaction import run, scan_keys
+from pgwsgi.db.transaction import TxResult, run, scan_keys
 from pgwsgi.errors import ApiError, unsupported_method
 from pgwsgi.plan.mutate import build_mutation
 from pgwsgi.plan.read import build_read, find_relation
@@ -39,7 +39,7 @@ from pgwsgi.response import (
 )
 from pgwsgi.sql.mutate import JsonText, compose_mutation
 from pgwsgi.sql.read import compose_count_explain, compose_read
-from pgwsgi.sql.settings import request_settings
+from pgwsgi.sql.settings import settings_for
 from pgwsgi.timing import NO_TIMING, StageTimer, Timer
 from pgwsgi.version import POSTGREST_VERSION
 
@@ -64,8 +64,9 @@ class App:
     def start(self) -> None:
         """Open the pool, load the catalog and listen for reloads (after the fork)."""
         self.db.open()
-        self.catalog.reload()
+        # Listen first, then load: a change made between the two is then not missed.
         self.catalog.start_listener()
+        self.catalog.reload()
 
     def close(self) -> None:
         """Stop the listener and close the pool."""
@@ -139,16 +140,8 @@ class App:
         plan = build_read(req, snapshot, self.config)
         main = compose_read(plan, head=req.method == "HEAD")
         timer.lap("plan")
-        result = run(
-            self.db,
-            read_only=True,
-            settings=self._settings(req, identity),
-            pre_request=self.pre_request,
-            main=main,
-            commit=self._commit(req),
-            is_anonymous=identity.is_anonymous,
-            check=check_singular(plan),
-            after=compose_count_explain(plan),
+        result = self._transaction(
+            req, identity, main, read_only=True, check=check_singular(plan), after=compose_count_explain(plan)
         )
         timer.lap("transaction")
         response = render_read(req, plan, result.row, result.after, self.config.client_error_verbosity)
@@ -165,16 +158,7 @@ class App:
         plan = build_mutation(req, snapshot, self.config, payload)
         main = compose_mutation(plan)
         timer.lap("plan")
-        result = run(
-            self.db,
-            read_only=False,
-            settings=self._settings(req, identity),
-            pre_request=self.pre_request,
-            main=main,
-            commit=self._commit(req),
-            is_anonymous=identity.is_anonymous,
-            check=check_mutation(plan),
-        )
+        result = self._transaction(req, identity, main, read_only=False, check=check_mutation(plan))
         timer.lap("transaction")
         response = render_mutation(req, plan, result.row)
         timer.lap("response")
@@ -196,16 +180,20 @@ class App:
             payload = dataclasses.replace(payload, keys=keys)
         return payload
 
-    def _settings(self, req: Any, identity: Identity) -> tuple[sql.Composable, list[Any]]:
-        return request_settings(
-            self.config,
-            identity,
-            schema=req.schema,
-            method=req.method,
-            path=req.path,
-            headers=req.headers,
-            cookies=req.cookies,
-            timezone=req.preferences.timezone,
+    def _transaction(
+        self, req: ApiRequest, identity: Identity, main: Any, *, read_only: bool, check: Any, after: Any = None
+    ) -> TxResult:
+        """Run REQ's transaction: settings, pre-request, MAIN, then commit or roll back."""
+        return run(
+            self.db,
+            read_only=read_only,
+            settings=settings_for(self.config, identity, req),
+            pre_request=self.pre_request,
+            main=main,
+            commit=self._commit(req),
+            is_anonymous=identity.is_anonymous,
+            check=check,
+            after=after,
         )
 
     def _commit(self, req: Any) -> bool:

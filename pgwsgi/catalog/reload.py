@@ -37,6 +37,7 @@ class CatalogHolder:
         self._snapshot: CatalogSnapshot | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._listening = threading.Event()
         self._listener: threading.Thread | None = None
         self.loads_ok = 0
         self.loads_failed = 0
@@ -68,12 +69,17 @@ class CatalogHolder:
             self._snapshot = snapshot
             return snapshot
 
-    def start_listener(self) -> None:
-        """Start the LISTEN thread, if db-channel-enabled."""
+    def start_listener(self, wait: float = 5.0) -> None:
+        """Start the LISTEN thread, if db-channel-enabled, and wait up to WAIT seconds until it listens.
+
+        Waiting closes the window in which a NOTIFY sent right after start-up would
+        be missed; a database that is down does not hold start-up longer than WAIT.
+        """
         if not self._config.db_channel_enabled or self._listener is not None:
             return
         self._listener = threading.Thread(target=self._listen, name="pgwsgi-listener", daemon=True)
         self._listener.start()
+        self._listening.wait(wait)
 
     def stop(self) -> None:
         """Ask the listener to finish (it notices within a second)."""
@@ -87,6 +93,7 @@ class CatalogHolder:
                 with self._connect() as conn:
                     conn.autocommit = True
                     conn.execute(sql.SQL("LISTEN {}").format(channel))
+                    self._listening.set()
                     if backoff > 1.0:
                         # Reconnected after a failure: the catalog may have changed meanwhile.
                         self.reload()

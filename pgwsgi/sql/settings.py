@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg import sql
 
+from pgwsgi.api.model import ApiRequest
 from pgwsgi.auth import Identity
 from pgwsgi.config import Config
 
@@ -82,3 +83,17 @@ def _quote_ident(name: str) -> str:
     # search_path is a GUC value, not SQL: it still needs identifier quoting so a
     # schema named `a, b` stays one schema.
     return '"' + name.replace('"', '""') + '"'
+
+
+def settings_for(config: Config, identity: Identity, req: ApiRequest) -> tuple[sql.Composed, list[Any]]:
+    """request_settings for a parsed request."""
+    return request_settings(
+        config,
+        identity,
+        schema=req.schema,
+        method=req.method,
+        path=req.path,
+        headers=req.headers,
+        cookies=req.cookies,
+        timezone=req.preferences.timezone,
+    )
