@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.prefer import applied
-from pgwsgi.catalog.model import Relation
+from pgwsgi.catalog.model import CatalogSnapshot, Relation
 from pgwsgi.errors import JSON_CT, ApiError
+from pgwsgi.plan.call import CallPlan
 from pgwsgi.plan.model import ReadPlan
 from pgwsgi.plan.mutate import MutatePlan
 
@@ -287,3 +288,43 @@ def body_too_large(size: int | None, limit: int) -> ApiError:
     """413 for a body past server-max-body-size, answered before anything is written."""
     got = f"The request body has {size} bytes" if size is not None else "The request body is larger than that"
     return ApiError(413, "PGRST102", "Request body too large", f"{got}; server-max-body-size allows {limit} bytes.")
+
+
+def render_call(req: ApiRequest, plan: CallPlan, row: dict[str, Any], verbosity: str = "verbose") -> Response:
+    """The response to /rpc/<name> (R-RET-*): like a read, but a void function answers 204."""
+    read = plan.read
+    total = row["total"]
+    page_total = row["page_total"]
+    status = range_status(read.offset, page_total, total)
+    headers = [("Content-Range", content_range(read.offset, page_total, total))]
+    prefs = applied(req.preferences, max_affected=True)
+    if prefs:
+        headers.append(("Preference-Applied", prefs))
+    if plan.shape == "void":
+        resp = ApiResponse(iter(()), status=204)
+        del resp.headers["Content-Type"]
+    else:
+        body: bytes | Iterator[bytes] = iter(()) if req.method == "HEAD" else (row["body"] or "").encode()
+        if status == 416:
+            details = f"An offset of {read.offset} was requested, but there are only {total} rows."
+            body = ApiError(416, "PGRST103", "Requested range not satisfiable", details).body(verbosity)
+        resp = ApiResponse(body, status=status, content_type=read.content_type)
+        if req.schema_negotiated:
+            resp.headers["Content-Profile"] = req.schema
+    for name, value in headers:
+        resp.headers[name] = value
+    apply_response_gucs(resp, row)
+    return resp
+
+
+def render_call_options(req: ApiRequest, snapshot: CatalogSnapshot) -> Response:
+    """OPTIONS on /rpc/<name>: POST only for a VOLATILE function (R-METHODS)."""
+    overloads = snapshot.functions.get((req.schema, req.name))
+    if not overloads:
+        raise ApiError(404, "PGRST202", f"Could not find the function {req.schema}.{req.name} in the schema cache")
+    volatile = any(f.volatility == "v" for f in overloads)
+    resp = ApiResponse(b"", status=200)
+    del resp.headers["Content-Type"]
+    resp.headers["Allow"] = "OPTIONS,POST" if volatile else "OPTIONS,GET,HEAD,POST"
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp

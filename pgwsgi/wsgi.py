@@ -25,6 +25,7 @@ from pgwsgi.config import Config
 from pgwsgi.db.pool import Database
 from pgwsgi.db.transaction import TxResult, run, scan_keys
 from pgwsgi.errors import ApiError, unsupported_method
+from pgwsgi.plan.call import build_call, rpc_method_error
 from pgwsgi.plan.mutate import build_mutation
 from pgwsgi.plan.read import build_read, find_relation
 from pgwsgi.response import (
@@ -32,11 +33,14 @@ from pgwsgi.response import (
     body_too_large,
     check_mutation,
     check_singular,
+    render_call,
+    render_call_options,
     render_error,
     render_mutation,
     render_options,
     render_read,
 )
+from pgwsgi.sql.call import compose_call
 from pgwsgi.sql.mutate import JsonText, compose_mutation
 from pgwsgi.sql.read import compose_count_explain, compose_read
 from pgwsgi.sql.settings import settings_for
@@ -119,15 +123,14 @@ class App:
         target, name = routes.route(request.path)
         if request.method not in SUPPORTED_METHODS:
             raise unsupported_method(request.method)
-        if target != "relation":
-            raise ApiError(
-                400,
-                "PGRST127",
-                "Feature not implemented",
-                "The OpenAPI root and /rpc endpoints are not implemented yet.",
-            )
+        if target == "root":
+            raise ApiError(400, "PGRST127", "Feature not implemented", "The OpenAPI root is not implemented yet.")
+        if target == "rpc" and request.method not in ("GET", "HEAD", "POST", "OPTIONS"):
+            raise rpc_method_error(request.method)
         req = parse(request, target, name, self.config)
         timer.lap("parse")
+        if target == "rpc":
+            return self._call(request, req, identity, snapshot, timer)
         if req.method == "OPTIONS":
             relation = find_relation(req, snapshot)
             timer.lap("plan")
@@ -164,8 +167,30 @@ class App:
         timer.lap("response")
         return _succeeded(response, timer)
 
-    def _payload(self, request: Request, req: ApiRequest) -> Payload:
-        """The body, bounded by server-max-body-size (413) and parsed or, when large, scanned by PostgreSQL."""
+    def _call(
+        self, request: Request, req: ApiRequest, identity: Identity, snapshot: CatalogSnapshot, timer: Timer
+    ) -> Response:
+        """/rpc/<name>: the function runs once, in a transaction read-only unless POST calls a VOLATILE one."""
+        if req.method == "OPTIONS":
+            response = render_call_options(req, snapshot)
+            timer.lap("plan")
+            timer.lap("transaction")
+            timer.lap("response")
+            return _succeeded(response, timer)
+        body = None
+        if req.method == "POST":
+            body = self._body(request)
+        plan = build_call(req, snapshot, self.config, body)
+        main = compose_call(plan, head=req.method == "HEAD")
+        timer.lap("plan")
+        result = self._transaction(req, identity, main, read_only=plan.read_only, check=check_singular(plan.read))
+        timer.lap("transaction")
+        response = render_call(req, plan, result.row, self.config.client_error_verbosity)
+        timer.lap("response")
+        return _succeeded(response, timer)
+
+    def _body(self, request: Request) -> bytearray:
+        """The request body, bounded by server-max-body-size (413 before anything is written)."""
         limit = self.config.server_max_body_size
         size = request.content_length
         if size is not None and size > limit:
@@ -173,6 +198,11 @@ class App:
         body = read_body(request.stream, size, limit)
         if len(body) > limit:
             raise body_too_large(None, limit)
+        return body
+
+    def _payload(self, request: Request, req: ApiRequest) -> Payload:
+        """The body, bounded by server-max-body-size (413) and parsed or, when large, scanned by PostgreSQL."""
+        body = self._body(request)
         any_keys = req.query.columns is not None
         payload = parse_payload(body, req.content_type, any_keys=any_keys)
         if payload.keys is None:

@@ -154,6 +154,11 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
         params = tuple(
             Parameter(name, typ, i < first_default, mode == "v") for i, (name, typ, mode) in enumerate(inputs)
         )
+        outputs = tuple(
+            Parameter(names[i] if i < len(names) else "", types[i], False)
+            for i in range(len(types))
+            if modes[i] in ("o", "b", "t")
+        )
         out[(r["schema"], r["name"])].append(
             Function(
                 schema=r["schema"],
@@ -167,6 +172,7 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
                 description=r["description"],
                 row_arg=(r["row_arg_schema"], r["row_arg_relation"]) if r["row_arg_relation"] else None,
                 return_base_type=r["return_base_type"],
+                outputs=outputs,
             )
         )
     return {k: tuple(v) for k, v in out.items()}

@@ -100,6 +100,7 @@ class Function:
     description: str | None = None
     row_arg: tuple[str, str] | None = None  # the relation whose row is the only argument
     return_base_type: str = ""  # return type after unwrapping domains
+    outputs: tuple[Parameter, ...] = ()  # OUT, INOUT and TABLE parameters: the columns of a record result
 
     @property
     def is_computed_field(self) -> bool:

@@ -37,7 +37,13 @@ def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, for_w
     FOR_WRITE: the representation of a write, where limit and offset do not apply
     (Q-LIMIT-MUTATION) and db-max-rows does not cap (V-MAX-ROWS).
     """
-    rel = find_relation(req, snapshot)
+    return plan_read_of(req, find_relation(req, snapshot), snapshot, config, for_write)
+
+
+def plan_read_of(
+    req: ApiRequest, rel: Relation, snapshot: CatalogSnapshot, config: Config, for_write: bool = False
+) -> ReadPlan:
+    """The read of REL as REQ asks for it (also the result of a function call)."""
     q = req.query
     for path, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets):
         if path:

@@ -1,0 +1,155 @@
+"""ApiRequest + CatalogSnapshot -> CallPlan for /rpc/<name> (§5).
+
+The function is chosen among its overloads by the argument names (R-RESOLVE);
+its result is then shaped like a read of a relation: the return type's table
+when it has one, else the columns of its OUT/TABLE parameters.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from pgwsgi.api.model import ApiRequest
+from pgwsgi.catalog.model import CatalogSnapshot, Column, Function, Parameter, Relation
+from pgwsgi.config import Config
+from pgwsgi.errors import ApiError
+from pgwsgi.plan.model import ReadPlan
+from pgwsgi.plan.read import plan_read_of
+
+Shape = Literal["scalar", "setof-scalar", "composite", "setof-composite", "void"]
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """A function call and the read of its result."""
+
+    function: Function
+    # GET, HEAD and form bodies: (parameter, text values); JSON bodies: the JSON text.
+    text_args: tuple[tuple[Parameter, tuple[str, ...]], ...]
+    json_body: bytes | bytearray | None
+    json_params: tuple[Parameter, ...]
+    shape: Shape
+    read: ReadPlan  # select/filters/order/paging over the result, and the media type
+    read_only: bool
+
+
+def rpc_method_error(method: str) -> ApiError:
+    """PGRST101: RPC takes GET, HEAD, POST and OPTIONS only."""
+    return ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")
+
+
+def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body: bytes | bytearray | None) -> CallPlan:
+    """Resolve the function and its arguments, then plan the read of its result."""
+    overloads = snapshot.functions.get((req.schema, req.name), ())
+    json_body: bytes | bytearray | None = None
+    if req.method == "POST" and req.content_type == "application/x-www-form-urlencoded":
+        from urllib.parse import parse_qsl
+
+        pairs = tuple(parse_qsl((body or b"").decode("utf-8", "replace"), keep_blank_values=True))
+    elif req.method == "POST":
+        pairs = ()
+        json_body = body if body and body.strip() else b"{}"
+        try:
+            doc = json.loads(json_body)
+        except ValueError:
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+        if isinstance(doc, list):
+            doc = doc[0] if doc and isinstance(doc[0], dict) else {}
+            json_body = json.dumps(doc).encode()
+        if not isinstance(doc, dict):
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+        keys = tuple(doc)
+    else:
+        pairs = req.query.rpc_args
+    if json_body is None:
+        keys = tuple(dict.fromkeys(k for k, _ in pairs))
+    if req.query.columns is not None:
+        keys = tuple(k for k in keys if k in req.query.columns)
+    fn = _resolve(req, snapshot, overloads, keys)
+    by_name = {p.name: p for p in fn.parameters}
+    text_args: list[tuple[Parameter, tuple[str, ...]]] = []
+    if json_body is None:
+        for name in keys:
+            values = tuple(v for k, v in pairs if k == name)
+            param = by_name[name]
+            # A repeated argument keeps its last value unless the parameter is VARIADIC (R-ARGS-GET).
+            text_args.append((param, values if param.variadic else values[-1:]))
+    json_params = tuple(by_name[k] for k in keys) if json_body is not None else ()
+    read_only = req.method in ("GET", "HEAD") or fn.volatility in ("i", "s")
+    rel, shape = _result_relation(fn, snapshot)
+    read = plan_read_of(req, rel, snapshot, config)
+    return CallPlan(fn, tuple(text_args), json_body, json_params, shape, read, read_only)
+
+
+def _resolve(
+    req: ApiRequest, snapshot: CatalogSnapshot, overloads: tuple[Function, ...], keys: tuple[str, ...]
+) -> Function:
+    """The one overload whose parameters fit KEYS (R-RESOLVE), or PGRST202/PGRST203."""
+    given = set(keys)
+    matches = []
+    for fn in overloads:
+        names = {p.name for p in fn.parameters}
+        required = {p.name for p in fn.parameters if p.required}
+        if "" in names:
+            continue  # unnamed parameters: only the single-unnamed-body form calls these
+        if required <= given <= names:
+            matches.append(fn)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        listed = ", ".join(
+            f"{f.schema}.{f.name}(" + ", ".join(f"{p.name} => {p.type}" for p in f.parameters) + ")" for f in matches
+        )
+        raise ApiError(
+            300,
+            "PGRST203",
+            f"Could not choose the best candidate function between: {listed}",
+            hint="Try renaming the parameters or the function itself in the database so function overloading can "
+            "be resolved",
+        )
+    raise _not_found(req, snapshot, overloads, sorted(given))
+
+
+def _not_found(
+    req: ApiRequest, snapshot: CatalogSnapshot, overloads: tuple[Function, ...], keys: list[str]
+) -> ApiError:
+    func = f"{req.schema}.{req.name}"
+    listed = ", ".join(keys)
+    message = f"Could not find the function {func}" + (f"({listed})" if keys else " without parameters")
+    searched = f" with parameter{'s' if len(keys) > 1 else ''} {listed}" if keys else " without parameters"
+    if req.method == "POST" and req.content_type == "application/json":
+        searched += " or with a single unnamed json/jsonb parameter"
+    details = f"Searched for the function {func}{searched}, but no matches were found in the schema cache."
+    hint = None
+    if overloads:
+        options = ["(" + ", ".join(sorted(p.name for p in f.parameters)) + ")" for f in overloads]
+        close = difflib.get_close_matches("(" + ", ".join(keys) + ")", options, n=1, cutoff=0.75)
+        if close:
+            hint = f"Perhaps you meant to call the function {func}{close[0]}"
+    else:
+        names = [n for (s, n) in snapshot.functions if s == req.schema]
+        close = difflib.get_close_matches(req.name, names, n=1, cutoff=0.75)
+        if close:
+            hint = f"Perhaps you meant to call the function {req.schema}.{close[0]}"
+    return ApiError(404, "PGRST202", f"{message} in the schema cache", details, hint)
+
+
+def _result_relation(fn: Function, snapshot: CatalogSnapshot) -> tuple[Relation, Shape]:
+    """The relation the result is read as, and the result's shape."""
+    if fn.return_type == "void" and fn.return_type_schema == "pg_catalog":
+        shape: Shape = "void"
+    elif fn.returns_composite:
+        shape = "setof-composite" if fn.returns_set else "composite"
+    else:
+        shape = "setof-scalar" if fn.returns_set else "scalar"
+    table = snapshot.relation(fn.return_type_schema, fn.return_type) if fn.returns_composite else None
+    if table is not None:
+        # Filters and select resolve against the table's columns, computed fields included.
+        return table, shape
+    columns = tuple(
+        Column(p.name, i + 1, p.type, "", p.type, "", True, None) for i, p in enumerate(fn.outputs) if p.name
+    )
+    return Relation(fn.schema, fn.name, "f", columns, (), False, False, False), shape

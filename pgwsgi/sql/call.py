@@ -1,0 +1,114 @@
+"""CallPlan -> one statement: the call in a CTE (so it runs once), then the read of its result.
+
+Arguments are parameters in named notation (`"a" := $1::integer`); a JSON body is
+one parameter expanded by json_to_record. Result columns as for reads: total,
+page_total, body, response_headers, response_status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.numeric import Int8
+
+from pgwsgi.plan.call import CallPlan
+from pgwsgi.sql.mutate import JsonText
+from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, output_expr, where_clause
+
+Statement = tuple[sql.Composable, list[Any]]
+
+_SCALAR_BODY = {
+    "scalar": sql.SQL("coalesce((json_agg(_pgrst_t.pgrst_scalar) -> 0)::text, 'null')"),
+    "setof-scalar": sql.SQL("coalesce(json_agg(_pgrst_t.pgrst_scalar)::text, '[]')"),
+    "void": sql.SQL("NULL::text"),
+}
+
+
+def compose_call(plan: CallPlan, head: bool = False) -> Statement:
+    """The main statement of a /rpc request."""
+    # Parameters in text order: the call, then the total's filters, then the page's.
+    params: list[Any] = []
+    source = _call_source(plan, params)
+    read = plan.read
+    alias = sql.Identifier(read.relation.name)
+    single = plan.shape in ("scalar", "composite", "void")
+    scalar = plan.shape in ("scalar", "setof-scalar", "void")
+    total = _total(plan, alias, single, scalar, params)
+    if scalar:
+        inner = sql.SQL("SELECT {}.pgrst_scalar FROM pgrst_source AS {}").format(alias, alias)
+    else:
+        select_list = sql.SQL(", ").join(output_expr(alias, o, params) for o in read.output)
+        where = where_clause(alias, read.where, params)
+        inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}").format(
+            select_list, alias, where, order_by(alias, read.order, params)
+        )
+    if read.limit is not None:
+        params.append(Int8(read.limit))
+        inner = sql.SQL("{} LIMIT %s").format(inner)
+    if read.offset:
+        params.append(Int8(read.offset))
+        inner = sql.SQL("{} OFFSET %s").format(inner)
+    if head:
+        body: sql.Composable = sql.SQL("NULL::text")
+    elif plan.shape in _SCALAR_BODY:
+        body = _SCALAR_BODY[plan.shape]
+    elif plan.shape == "composite" and read.media == "json":
+        body = sql.SQL("coalesce((json_agg(_pgrst_t) -> 0)::text, 'null')")
+    else:
+        body = body_expr(read.media)
+    page_total = sql.SQL("1") if single else sql.SQL("pg_catalog.count(_pgrst_t)")
+    stmt = sql.SQL(
+        "WITH pgrst_source AS ({source}) "
+        "SELECT {total} AS total, {page_total} AS page_total, {body} AS body, {gucs} FROM ({inner}) _pgrst_t"
+    ).format(source=source, total=total, page_total=page_total, body=body, gucs=RESPONSE_GUCS, inner=inner)
+    return stmt, params
+
+
+def _total(plan: CallPlan, alias: sql.Identifier, single: bool, scalar: bool, params: list[Any]) -> sql.Composable:
+    """R-COUNT: exact and estimated count the (filtered) result; the CTE keeps the call to one run."""
+    if plan.read.count not in ("exact", "estimated"):
+        return sql.SQL("NULL::bigint")
+    if single:
+        return sql.SQL("1::bigint")
+    where = sql.SQL("") if scalar else where_clause(alias, plan.read.where, params)
+    return sql.SQL("(SELECT pg_catalog.count(*) FROM pgrst_source AS {}{})").format(alias, where)
+
+
+def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
+    fn = plan.function
+    name = sql.Identifier(fn.schema, fn.name)
+    prefix: sql.Composable = sql.SQL("FROM ")
+    if plan.json_body is not None and plan.json_params:
+        params.append(JsonText(plan.json_body))
+        typed = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(p.type))  # format_type() text from the catalog
+            for p in plan.json_params
+        )
+        prefix = sql.SQL(
+            "FROM (SELECT %s AS json_data) pgrst_payload, LATERAL json_to_record(pgrst_payload.json_data) AS "
+            "pgrst_body({}), LATERAL "
+        ).format(typed)
+        args = sql.SQL(", ").join(
+            sql.SQL("{}{} := pgrst_body.{}").format(
+                sql.SQL("VARIADIC ") if p.variadic else sql.SQL(""), sql.Identifier(p.name), sql.Identifier(p.name)
+            )
+            for p in plan.json_params
+        )
+    else:
+        parts = []
+        for param, values in plan.text_args:
+            params.append(list(values) if param.variadic else values[0])
+            parts.append(
+                sql.SQL("{}{} := %s::{}").format(
+                    sql.SQL("VARIADIC ") if param.variadic else sql.SQL(""),
+                    sql.Identifier(param.name),
+                    sql.SQL(param.type),
+                )
+            )
+        args = sql.SQL(", ").join(parts)
+    if plan.shape in ("scalar", "setof-scalar", "void"):
+        return sql.SQL("SELECT pgrst_call.pgrst_scalar {}(SELECT {}({}) AS pgrst_scalar) pgrst_call").format(
+            prefix, name, args
+        )
+    return sql.SQL("SELECT pgrst_call.* {}{}({}) AS pgrst_call").format(prefix, name, args)
