@@ -70,6 +70,7 @@ class Config:
     jwt_aud: str | None = None
     jwt_role_claim_key: str = "$.role"
     jwt_cache_max_entries: int = 1000
+    jwt_sign_claims: bool = True
     server_host: str = "!4"
     server_port: int = 3000
     server_max_body_size: int = 100 * 1024 * 1024
@@ -234,6 +235,8 @@ KEYS: tuple[Key, ...] = (
         reloadable=False, secret=True, example='"postgresql://authenticator:secret@localhost:5432/app"'),
     Key("db-use-legacy-gucs", "bool",
         "pgwsgi: also set the per-key request.jwt.claim.*, request.header.* GUCs (removed in PostgREST 12)"),
+    Key("jwt-sign-claims", "bool",
+        "pgwsgi: sign the result of a function returning a `...jwt_claims` composite and answer {\"token\": ...}"),
     Key("jwt-aud", "str", "Required 'aud' claim of incoming JWTs", in_db=True, check=_check_aud,
         example='"https://api.example.com"'),
     Key("jwt-cache-max-entries", "int", "JWTs kept decoded in memory; 0 disables the cache"),

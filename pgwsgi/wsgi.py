@@ -6,6 +6,7 @@ route -> auth.authenticate -> api.parse -> plan.build -> sql.compose -> db.run -
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Iterable
@@ -18,14 +19,14 @@ from pgwsgi import cors, routes
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.payload import Payload, parse_payload, read_body
 from pgwsgi.api.request import parse
-from pgwsgi.auth import Authenticator, Identity
+from pgwsgi.auth import Authenticator, Identity, mint_token
 from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db.pool import Database
 from pgwsgi.db.transaction import TxResult, run, scan_keys
 from pgwsgi.errors import ApiError, unsupported_method
-from pgwsgi.plan.call import build_call, rpc_method_error
+from pgwsgi.plan.call import build_call, returns_jwt_claims, rpc_method_error
 from pgwsgi.plan.mutate import build_mutation
 from pgwsgi.plan.read import build_read, find_relation
 from pgwsgi.response import (
@@ -181,11 +182,26 @@ class App:
         if req.method == "POST":
             body = self._body(request)
         plan = build_call(req, snapshot, self.config, body)
+        sign = self.config.jwt_sign_claims and returns_jwt_claims(plan.function)
+        if sign and not self.config.jwt_secret:
+            # Refused before the call runs, so a login function has no effect either.
+            raise ApiError(
+                500,
+                "PGRST300",
+                "Server lacks JWT secret",
+                f"{plan.function.name} returns jwt_claims, which pgwsgi signs with jwt-secret.",
+            )
         main = compose_call(plan, head=req.method == "HEAD")
         timer.lap("plan")
         result = self._transaction(req, identity, main, read_only=plan.read_only, check=check_singular(plan.read))
         timer.lap("transaction")
-        response = render_call(req, plan, result.row, self.config.client_error_verbosity)
+        row = result.row
+        if sign and row.get("body") not in (None, "null"):
+            claims = json.loads(row["body"])
+            # A function that found no user returns a row of NULLs: no token for that.
+            token = json.dumps({"token": mint_token(self.config, claims)}) if any(claims.values()) else "null"
+            row = {**row, "body": token}
+        response = render_call(req, plan, row, self.config.client_error_verbosity)
         timer.lap("response")
         return _succeeded(response, timer)
 

@@ -36,6 +36,11 @@ class CallPlan:
     read_only: bool
 
 
+def returns_jwt_claims(fn: Function) -> bool:
+    """A function returning one `...jwt_claims` composite: early PostgREST signed its result as a token."""
+    return fn.returns_composite and not fn.returns_set and fn.return_type.endswith("jwt_claims")
+
+
 def rpc_method_error(method: str) -> ApiError:
     """PGRST101: RPC takes GET, HEAD, POST and OPTIONS only."""
     return ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")

@@ -1,0 +1,45 @@
+"""Functions returning `jwt_claims`: their result is signed and answered as {"token": ...} (issue 5)."""
+
+from __future__ import annotations
+
+from jose import jwt
+from werkzeug.test import Client
+
+from tests.conftest import SECRET
+
+
+def test_login_returns_a_signed_token_that_authenticates(client: Client) -> None:
+    r = client.post("/rpc/login", json={"email": "ann@example.com", "pass": "right"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json; charset=utf-8"
+    token = r.get_json()["token"]
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert claims["role"] == "pgwsgi_user" and claims["email"] == "ann@example.com"
+    me = client.get(
+        "/whoami", headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.pgrst.object+json"}
+    )
+    assert me.get_json()["role"] == "pgwsgi_user"
+
+
+def test_no_user_means_no_token(client: Client) -> None:
+    r = client.post("/rpc/login", json={"email": "ann@example.com", "pass": "wrong"})
+    assert (r.status_code, r.get_data(as_text=True)) == (200, "null")
+
+
+def test_signing_can_be_turned_off(make_client) -> None:  # noqa: ANN001
+    client = make_client(jwt_sign_claims=False)
+    r = client.post("/rpc/login", json={"email": "ann@example.com", "pass": "right"})
+    body = r.get_json()
+    assert set(body) == {"role", "email", "exp"} and body["role"] == "pgwsgi_user"
+
+
+def test_without_a_secret_it_is_a_clear_500(make_client) -> None:  # noqa: ANN001
+    client = make_client(jwt_secret=None)
+    r = client.post("/rpc/login", json={"email": "ann@example.com", "pass": "right"})
+    assert r.status_code == 500
+    assert r.get_json() == {
+        "code": "PGRST300",
+        "message": "Server lacks JWT secret",
+        "details": "login returns jwt_claims, which pgwsgi signs with jwt-secret.",
+        "hint": None,
+    }
