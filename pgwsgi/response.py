@@ -14,7 +14,7 @@ from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.prefer import applied
 from pgwsgi.catalog.model import CatalogSnapshot, Relation
 from pgwsgi.errors import JSON_CT, ApiError
-from pgwsgi.plan.call import CallPlan
+from pgwsgi.plan.call import CallPlan, resolve_function
 from pgwsgi.plan.model import ReadPlan
 from pgwsgi.plan.mutate import MutatePlan
 
@@ -167,10 +167,14 @@ def _single_pair(item: Any) -> tuple[str, str]:
     raise ValueError
 
 
+# Reason phrases where Python's wording differs from the one PostgREST sends.
+_PHRASES = {418: "I'm a teapot"}
+
+
 def _status_line(code: int, text: str | None = None) -> str:
     if text is None:
         try:
-            text = HTTPStatus(code).phrase
+            text = _PHRASES.get(code) or HTTPStatus(code).phrase
         except ValueError:
             text = ""
     return f"{code} {text}".rstrip() if text else f"{code} "
@@ -318,11 +322,9 @@ def render_call(req: ApiRequest, plan: CallPlan, row: dict[str, Any], verbosity:
 
 
 def render_call_options(req: ApiRequest, snapshot: CatalogSnapshot) -> Response:
-    """OPTIONS on /rpc/<name>: POST only for a VOLATILE function (R-METHODS)."""
-    overloads = snapshot.functions.get((req.schema, req.name))
-    if not overloads:
-        raise ApiError(404, "PGRST202", f"Could not find the function {req.schema}.{req.name} in the schema cache")
-    volatile = any(f.volatility == "v" for f in overloads)
+    """OPTIONS on /rpc/<name>: the function as called without arguments; POST only if VOLATILE (R-METHODS)."""
+    fn = resolve_function(req, snapshot, snapshot.functions.get((req.schema, req.name), ()), ())
+    volatile = fn.volatility == "v"
     resp = ApiResponse(b"", status=200)
     del resp.headers["Content-Type"]
     resp.headers["Allow"] = "OPTIONS,POST" if volatile else "OPTIONS,GET,HEAD,POST"

@@ -79,7 +79,7 @@ def database(server: Server, name: str, *files: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def test_db(pg_server: Server) -> Iterator[str]:
-    """The session's database with tests/fixtures/schema.sql, grammar.sql and writes.sql loaded."""
+    """The session's database with tests/fixtures/schema.sql, grammar.sql, writes.sql and rpc.sql loaded."""
     load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
     with database(
         pg_server,
@@ -87,6 +87,7 @@ def test_db(pg_server: Server) -> Iterator[str]:
         FIXTURES / "schema.sql",
         FIXTURES / "grammar.sql",
         FIXTURES / "writes.sql",
+        FIXTURES / "rpc.sql",
     ) as name:
         yield name
 

@@ -73,7 +73,7 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
         keys = tuple(dict.fromkeys(k for k, _ in pairs))
     if req.query.columns is not None:
         keys = tuple(k for k in keys if k in req.query.columns)
-    fn = _resolve(req, snapshot, overloads, keys)
+    fn = resolve_function(req, snapshot, overloads, keys)
     by_name = {p.name: p for p in fn.parameters}
     text_args: list[tuple[Parameter, tuple[str, ...]]] = []
     if json_body is None:
@@ -89,7 +89,7 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
     return CallPlan(fn, tuple(text_args), json_body, json_params, shape, read, read_only)
 
 
-def _resolve(
+def resolve_function(
     req: ApiRequest, snapshot: CatalogSnapshot, overloads: tuple[Function, ...], keys: tuple[str, ...]
 ) -> Function:
     """The one overload whose parameters fit KEYS (R-RESOLVE), or PGRST202/PGRST203."""
@@ -105,6 +105,8 @@ def _resolve(
     if len(matches) == 1:
         return matches[0]
     if matches:
+        # PostgREST lists them by parameter count, then names, then types.
+        matches.sort(key=lambda f: (len(f.parameters), [p.name for p in f.parameters], [p.type for p in f.parameters]))
         listed = ", ".join(
             f"{f.schema}.{f.name}(" + ", ".join(f"{p.name} => {p.type}" for p in f.parameters) + ")" for f in matches
         )
@@ -129,12 +131,13 @@ def _not_found(
         searched += " or with a single unnamed json/jsonb parameter"
     details = f"Searched for the function {func}{searched}, but no matches were found in the schema cache."
     hint = None
-    if overloads:
+    if overloads and keys:  # an empty list "()" has nothing for the fuzzy match to go on
         options = ["(" + ", ".join(sorted(p.name for p in f.parameters)) + ")" for f in overloads]
-        close = difflib.get_close_matches("(" + ", ".join(keys) + ")", options, n=1, cutoff=0.75)
+        # PostgREST keeps a parameter-list suggestion scoring 0.33 or more (names need 0.75).
+        close = difflib.get_close_matches("(" + ", ".join(keys) + ")", options, n=1, cutoff=0.33)
         if close:
             hint = f"Perhaps you meant to call the function {func}{close[0]}"
-    else:
+    elif not overloads:
         names = [n for (s, n) in snapshot.functions if s == req.schema]
         close = difflib.get_close_matches(req.name, names, n=1, cutoff=0.75)
         if close:

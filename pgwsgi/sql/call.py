@@ -18,10 +18,12 @@ from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, output_expr, whe
 
 Statement = tuple[sql.Composable, list[Any]]
 
+# The body always uses the call's output, even for HEAD and void: PostgreSQL may
+# otherwise skip calling a function whose result nobody reads (R-HEAD, R-TXMODE).
 _SCALAR_BODY = {
     "scalar": sql.SQL("coalesce((json_agg(_pgrst_t.pgrst_scalar) -> 0)::text, 'null')"),
     "setof-scalar": sql.SQL("coalesce(json_agg(_pgrst_t.pgrst_scalar)::text, '[]')"),
-    "void": sql.SQL("NULL::text"),
+    "void": sql.SQL("coalesce((json_agg(_pgrst_t.pgrst_scalar) -> 0)::text, 'null')"),
 }
 
 
@@ -49,14 +51,13 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
     if read.offset:
         params.append(Int8(read.offset))
         inner = sql.SQL("{} OFFSET %s").format(inner)
-    if head:
-        body: sql.Composable = sql.SQL("NULL::text")
-    elif plan.shape in _SCALAR_BODY:
+    if plan.shape in _SCALAR_BODY:
         body = _SCALAR_BODY[plan.shape]
     elif plan.shape == "composite" and read.media == "json":
         body = sql.SQL("coalesce((json_agg(_pgrst_t) -> 0)::text, 'null')")
     else:
         body = body_expr(read.media)
+    del head  # HEAD still builds the body (see _SCALAR_BODY); the response drops it
     page_total = sql.SQL("1") if single else sql.SQL("pg_catalog.count(_pgrst_t)")
     stmt = sql.SQL(
         "WITH pgrst_source AS ({source}) "
