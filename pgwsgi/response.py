@@ -294,6 +294,23 @@ def body_too_large(size: int | None, limit: int) -> ApiError:
     return ApiError(413, "PGRST102", "Request body too large", f"{got}; server-max-body-size allows {limit} bytes.")
 
 
+def check_call(plan: CallPlan) -> Any:
+    """A call's result checks before commit: singular, and max-affected with handling=strict (PGRST124)."""
+    singular = check_singular(plan.read)
+
+    def check(row: dict[str, Any]) -> None:
+        singular(row)
+        if plan.max_affected is not None and row["page_total"] > plan.max_affected:
+            raise ApiError(
+                400,
+                "PGRST124",
+                "Query result exceeds max-affected preference constraint",
+                f"The query affects {row['page_total']} rows",
+            )
+
+    return check
+
+
 def render_call(req: ApiRequest, plan: CallPlan, row: dict[str, Any], verbosity: str = "verbose") -> Response:
     """The response to /rpc/<name> (R-RET-*): like a read, but a void function answers 204."""
     read = plan.read

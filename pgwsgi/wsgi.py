@@ -20,7 +20,7 @@ from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.payload import Payload, parse_payload, read_body
 from pgwsgi.api.request import parse
 from pgwsgi.auth import Authenticator, Identity, mint_token
-from pgwsgi.catalog.model import CatalogSnapshot
+from pgwsgi.catalog.model import CatalogSnapshot, Function
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db.pool import Database
@@ -32,6 +32,7 @@ from pgwsgi.plan.read import build_read, find_relation
 from pgwsgi.response import (
     VARY,
     body_too_large,
+    check_call,
     check_mutation,
     check_singular,
     render_call,
@@ -193,7 +194,9 @@ class App:
             )
         main = compose_call(plan, head=req.method == "HEAD")
         timer.lap("plan")
-        result = self._transaction(req, identity, main, read_only=plan.read_only, check=check_singular(plan.read))
+        result = self._transaction(
+            req, identity, main, read_only=plan.read_only, check=check_call(plan), function=plan.function
+        )
         timer.lap("transaction")
         row = result.row
         if sign and row.get("body") not in (None, "null"):
@@ -227,13 +230,22 @@ class App:
         return payload
 
     def _transaction(
-        self, req: ApiRequest, identity: Identity, main: Any, *, read_only: bool, check: Any, after: Any = None
+        self,
+        req: ApiRequest,
+        identity: Identity,
+        main: Any,
+        *,
+        read_only: bool,
+        check: Any,
+        after: Any = None,
+        function: Function | None = None,
     ) -> TxResult:
         """Run REQ's transaction: settings, pre-request, MAIN, then commit or roll back."""
         return run(
             self.db,
             read_only=read_only,
-            settings=settings_for(self.config, identity, req),
+            settings=settings_for(self.config, identity, req, function),
+            isolation=function.isolation_level if function is not None else None,
             pre_request=self.pre_request,
             main=main,
             commit=self._commit(req),

@@ -173,6 +173,8 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
                 row_arg=(r["row_arg_schema"], r["row_arg_relation"]) if r["row_arg_relation"] else None,
                 return_base_type=r["return_base_type"],
                 outputs=outputs,
+                isolation_level=r["isolation_level"],
+                settings=tuple(tuple(c.split("=", 1)) for c in r["settings"] if "=" in c),  # type: ignore[misc]
             )
         )
     return {k: tuple(v) for k, v in out.items()}

@@ -101,6 +101,8 @@ class Function:
     row_arg: tuple[str, str] | None = None  # the relation whose row is the only argument
     return_base_type: str = ""  # return type after unwrapping domains
     outputs: tuple[Parameter, ...] = ()  # OUT, INOUT and TABLE parameters: the columns of a record result
+    isolation_level: str | None = None  # from `SET default_transaction_isolation`
+    settings: tuple[tuple[str, str], ...] = ()  # every `SET name = value` clause
 
     @property
     def is_computed_field(self) -> bool:

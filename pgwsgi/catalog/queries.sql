@@ -103,7 +103,13 @@ select n.nspname as schema,
        rn.nspname as return_type_schema,
        rt.typname as return_type,
        p.proretset as returns_set,
-       (rt.typtype = 'c' or rt.oid = 'record'::regtype) as returns_composite,
+       -- OUT/INOUT/TABLE parameters make the result a record, even a single one (R-RET-COMPOSITE).
+       (rt.typtype = 'c' or rt.oid = 'record'::regtype
+        or coalesce(p.proargmodes::text[] && '{t,b,o}', false)) as returns_composite,
+       -- SET clauses of the function: isolation level (R-ISOLATION) and hoistable settings (R-HOISTED).
+       (select substr(c, strpos(c, '=') + 1) from unnest(p.proconfig) c
+        where c like 'default_transaction_isolation=%%') as isolation_level,
+       coalesce((select array_agg(c) from unnest(p.proconfig) c), '{}') as settings,
        p.provolatile::text as volatility,
        obj_description(p.oid, 'pg_proc') as description,
        -- A function whose only argument is a table's row type is a computed field of that table.

@@ -23,9 +23,11 @@ log = logging.getLogger("pgwsgi.db")
 
 Statement = tuple[sql.Composable, list[Any]]
 
+_ISOLATION = {"read committed": "READ COMMITTED", "repeatable read": "REPEATABLE READ", "serializable": "SERIALIZABLE"}
 _BEGIN = {
-    True: sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"),
-    False: sql.SQL("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"),
+    (level, read_only): sql.SQL(f"BEGIN ISOLATION LEVEL {sql_level} {'READ ONLY' if read_only else 'READ WRITE'}")
+    for level, sql_level in _ISOLATION.items()
+    for read_only in (True, False)
 }
 
 
@@ -48,6 +50,7 @@ def run(
     is_anonymous: bool,
     check: Callable[[dict[str, Any]], None] | None = None,
     after: Statement | None = None,
+    isolation: str | None = None,
 ) -> TxResult:
     """Execute the request transaction and return the main statement's row.
 
@@ -62,7 +65,8 @@ def run(
     with db.connection() as conn:
         try:
             with conn.cursor() as cur:
-                cur.execute(_BEGIN[read_only], prepare=False)
+                level = (isolation or "read committed").strip("'\" ").lower()
+                cur.execute(_BEGIN.get((level, read_only), _BEGIN[("read committed", read_only)]), prepare=False)
                 cur.execute(*settings)
                 if pre_request is not None:
                     cur.execute(pre_request)

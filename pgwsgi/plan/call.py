@@ -34,6 +34,7 @@ class CallPlan:
     shape: Shape
     read: ReadPlan  # select/filters/order/paging over the result, and the media type
     read_only: bool
+    max_affected: int | None = None  # with handling=strict only
 
 
 def returns_jwt_claims(fn: Function) -> bool:
@@ -86,7 +87,14 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
     read_only = req.method in ("GET", "HEAD") or fn.volatility in ("i", "s")
     rel, shape = _result_relation(fn, snapshot)
     read = plan_read_of(req, rel, snapshot, config)
-    return CallPlan(fn, tuple(text_args), json_body, json_params, shape, read, read_only)
+    max_affected = req.preferences.max_affected if req.preferences.handling == "strict" else None
+    if max_affected is not None and not fn.returns_set:
+        raise ApiError(
+            400,
+            "PGRST128",
+            "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
+        )
+    return CallPlan(fn, tuple(text_args), json_body, json_params, shape, read, read_only, max_affected)
 
 
 def resolve_function(

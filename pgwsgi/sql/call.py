@@ -104,7 +104,7 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
                 sql.SQL("{}{} := %s::{}").format(
                     sql.SQL("VARIADIC ") if param.variadic else sql.SQL(""),
                     sql.Identifier(param.name),
-                    sql.SQL(param.type),
+                    sql.SQL(_text_arg_type(param.type)),
                 )
             )
         args = sql.SQL(", ").join(parts)
@@ -113,3 +113,8 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
             prefix, name, args
         )
     return sql.SQL("SELECT pgrst_call.* {}{}({}) AS pgrst_call").format(prefix, name, args)
+
+
+def _text_arg_type(type_name: str) -> str:
+    """R-CHAR-BIT: `character` and `bit` would truncate a text argument to one char; use the varying types."""
+    return {"character": "character varying", "bit": "bit varying"}.get(type_name, type_name)

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.auth import Identity
+from pgwsgi.catalog.model import Function
 from pgwsgi.config import Config
 
 _GUC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
@@ -35,6 +36,7 @@ def request_settings(
     headers: tuple[tuple[str, str], ...],
     cookies: tuple[tuple[str, str], ...],
     timezone: str | None = None,
+    function_settings: tuple[tuple[str, str], ...] = (),
 ) -> tuple[sql.Composed, list[Any]]:
     """The set_config statement and its two parameter arrays, in PostgREST's order."""
     search_path = ", ".join(_quote_ident(s) for s in (schema, *config.db_extra_search_path))
@@ -52,6 +54,7 @@ def request_settings(
     ]
     if timezone is not None:
         pairs.append(("timezone", timezone))
+    pairs.extend(function_settings)
     pairs.extend((f"app.settings.{k}", v) for k, v in config.app_settings)
     if config.db_use_legacy_gucs:
         pairs.extend(_legacy(claims, header_map, cookies))
@@ -85,8 +88,10 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def settings_for(config: Config, identity: Identity, req: ApiRequest) -> tuple[sql.Composed, list[Any]]:
-    """request_settings for a parsed request."""
+def settings_for(
+    config: Config, identity: Identity, req: ApiRequest, function: Function | None = None
+) -> tuple[sql.Composed, list[Any]]:
+    """request_settings for a parsed request; a called FUNCTION's hoistable SET clauses are applied too."""
     return request_settings(
         config,
         identity,
@@ -96,4 +101,17 @@ def settings_for(config: Config, identity: Identity, req: ApiRequest) -> tuple[s
         headers=req.headers,
         cookies=req.cookies,
         timezone=req.preferences.timezone,
+        function_settings=hoisted(config, function) if function is not None else (),
     )
+
+
+def hoisted(config: Config, function: Function) -> tuple[tuple[str, str], ...]:
+    """The function's `SET x = v` clauses that db-hoisted-tx-settings names (R-HOISTED).
+
+    Like PostgREST, each entry is a regular expression searched in `name=value`.
+    """
+    out = []
+    for name, value in function.settings:
+        if any(re.search(pattern, f"{name}={value}") for pattern in config.db_hoisted_tx_settings):
+            out.append((name, value))
+    return tuple(out)
