@@ -11,6 +11,7 @@ import difflib
 import json
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import parse_qsl
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.catalog.model import CatalogSnapshot, Column, Function, Parameter, Relation
@@ -35,6 +36,7 @@ class CallPlan:
     read: ReadPlan  # select/filters/order/paging over the result, and the media type
     read_only: bool
     max_affected: int | None = None  # with handling=strict only
+    raw_arg: tuple[Parameter, bytes] | None = None  # R-SINGLE-UNNAMED: the whole body as the one argument
 
 
 def returns_jwt_claims(fn: Function) -> bool:
@@ -47,33 +49,41 @@ def rpc_method_error(method: str) -> ApiError:
     return ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")
 
 
+# R-SINGLE-UNNAMED: the Content-Types whose whole body is the one unnamed argument.
+RAW_BODY_TYPES = {
+    "application/json": ("json", "jsonb"),
+    "text/plain": ("text",),
+    "text/xml": ("xml",),
+    "application/octet-stream": ("bytea",),
+}
+
+
 def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body: bytes | bytearray | None) -> CallPlan:
     """Resolve the function and its arguments, then plan the read of its result."""
     overloads = snapshot.functions.get((req.schema, req.name), ())
     json_body: bytes | bytearray | None = None
+    raw = req.method == "POST" and req.content_type in ("text/plain", "text/xml", "application/octet-stream")
     if req.method == "POST" and req.content_type == "application/x-www-form-urlencoded":
-        from urllib.parse import parse_qsl
-
-        pairs = tuple(parse_qsl((body or b"").decode("utf-8", "replace"), keep_blank_values=True))
-    elif req.method == "POST":
+        pairs: tuple[tuple[str, str], ...] = tuple(
+            parse_qsl((body or b"").decode("utf-8", "replace"), keep_blank_values=True)
+        )
+    elif req.method == "POST" and not raw:
         pairs = ()
-        json_body = body if body and body.strip() else b"{}"
-        try:
-            doc = json.loads(json_body)
-        except ValueError:
-            raise ApiError(400, "PGRST102", "Empty or invalid json")
-        if isinstance(doc, list):
-            doc = doc[0] if doc and isinstance(doc[0], dict) else {}
-            json_body = json.dumps(doc).encode()
-        if not isinstance(doc, dict):
-            raise ApiError(400, "PGRST102", "Empty or invalid json")
-        keys = tuple(doc)
+        json_body, keys = _json_arguments(body)
     else:
-        pairs = req.query.rpc_args
+        pairs = () if raw else req.query.rpc_args
     if json_body is None:
         keys = tuple(dict.fromkeys(k for k, _ in pairs))
     if req.query.columns is not None:
         keys = tuple(k for k in keys if k in req.query.columns)
+    unnamed = _single_unnamed(overloads, req.content_type) if req.method == "POST" else ()
+    if raw or (json_body is not None and unnamed and not _named_match(overloads, keys)):
+        # The whole body is the argument of the one function with a single unnamed parameter.
+        if len(unnamed) != 1:
+            raise _not_found(req, snapshot, overloads, []) if not unnamed else _ambiguous(unnamed)
+        fn = unnamed[0]
+        raw_arg = (fn.parameters[0], bytes(body or b""))
+        return _plan(req, snapshot, config, fn, (), None, (), raw_arg)
     fn = resolve_function(req, snapshot, overloads, keys)
     by_name = {p.name: p for p in fn.parameters}
     text_args: list[tuple[Parameter, tuple[str, ...]]] = []
@@ -84,6 +94,19 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
             # A repeated argument keeps its last value unless the parameter is VARIADIC (R-ARGS-GET).
             text_args.append((param, values if param.variadic else values[-1:]))
     json_params = tuple(by_name[k] for k in keys) if json_body is not None else ()
+    return _plan(req, snapshot, config, fn, tuple(text_args), json_body, json_params, None)
+
+
+def _plan(
+    req: ApiRequest,
+    snapshot: CatalogSnapshot,
+    config: Config,
+    fn: Function,
+    text_args: tuple[tuple[Parameter, tuple[str, ...]], ...],
+    json_body: bytes | bytearray | None,
+    json_params: tuple[Parameter, ...],
+    raw_arg: tuple[Parameter, bytes] | None,
+) -> CallPlan:
     read_only = req.method in ("GET", "HEAD") or fn.volatility in ("i", "s")
     rel, shape = _result_relation(fn, snapshot)
     read = plan_read_of(req, rel, snapshot, config)
@@ -94,7 +117,54 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
             "PGRST128",
             "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
         )
-    return CallPlan(fn, tuple(text_args), json_body, json_params, shape, read, read_only, max_affected)
+    return CallPlan(fn, text_args, json_body, json_params, shape, read, read_only, max_affected, raw_arg)
+
+
+def _json_arguments(body: bytes | bytearray | None) -> tuple[bytes | bytearray, tuple[str, ...]]:
+    """The JSON object of arguments (R-ARGS-POST-JSON): an array uses its first object, empty means {}."""
+    json_body = body if body and body.strip() else b"{}"
+    try:
+        doc = json.loads(json_body)
+    except ValueError:
+        raise ApiError(400, "PGRST102", "Empty or invalid json")
+    if isinstance(doc, list):
+        doc = doc[0] if doc and isinstance(doc[0], dict) else {}
+        json_body = json.dumps(doc).encode()
+    if not isinstance(doc, dict):
+        return json_body, ()  # a scalar: only a single-unnamed-parameter function can take it
+    return json_body, tuple(doc)
+
+
+def _single_unnamed(overloads: tuple[Function, ...], content_type: str) -> tuple[Function, ...]:
+    types = RAW_BODY_TYPES.get(content_type, ())
+    return tuple(
+        f for f in overloads if len(f.parameters) == 1 and f.parameters[0].name == "" and f.parameters[0].type in types
+    )
+
+
+def _named_match(overloads: tuple[Function, ...], keys: tuple[str, ...]) -> bool:
+    given = set(keys)
+    return any(
+        "" not in {p.name for p in f.parameters}
+        and {p.name for p in f.parameters if p.required} <= given <= {p.name for p in f.parameters}
+        for f in overloads
+    )
+
+
+def _ambiguous(matches: tuple[Function, ...] | list[Function]) -> ApiError:
+    ordered = sorted(
+        matches, key=lambda f: (len(f.parameters), [p.name for p in f.parameters], [p.type for p in f.parameters])
+    )
+    listed = ", ".join(
+        f"{f.schema}.{f.name}(" + ", ".join(f"{p.name} => {p.type}" for p in f.parameters) + ")" for f in ordered
+    )
+    return ApiError(
+        300,
+        "PGRST203",
+        f"Could not choose the best candidate function between: {listed}",
+        hint="Try renaming the parameters or the function itself in the database so function overloading can "
+        "be resolved",
+    )
 
 
 def resolve_function(
@@ -113,18 +183,7 @@ def resolve_function(
     if len(matches) == 1:
         return matches[0]
     if matches:
-        # PostgREST lists them by parameter count, then names, then types.
-        matches.sort(key=lambda f: (len(f.parameters), [p.name for p in f.parameters], [p.type for p in f.parameters]))
-        listed = ", ".join(
-            f"{f.schema}.{f.name}(" + ", ".join(f"{p.name} => {p.type}" for p in f.parameters) + ")" for f in matches
-        )
-        raise ApiError(
-            300,
-            "PGRST203",
-            f"Could not choose the best candidate function between: {listed}",
-            hint="Try renaming the parameters or the function itself in the database so function overloading can "
-            "be resolved",
-        )
+        raise _ambiguous(matches)
     raise _not_found(req, snapshot, overloads, sorted(given))
 
 
@@ -133,6 +192,14 @@ def _not_found(
 ) -> ApiError:
     func = f"{req.schema}.{req.name}"
     listed = ", ".join(keys)
+    raw = {"text/plain": "text", "text/xml": "xml", "application/octet-stream": "bytea"}.get(req.content_type)
+    if req.method == "POST" and raw:
+        # A raw body names no parameters: the message lists none and there is no hint.
+        details = (
+            f"Searched for the function {func} with a single unnamed {raw} parameter, but no matches were "
+            "found in the schema cache."
+        )
+        return ApiError(404, "PGRST202", f"Could not find the function {func} in the schema cache", details)
     message = f"Could not find the function {func}" + (f"({listed})" if keys else " without parameters")
     searched = f" with parameter{'s' if len(keys) > 1 else ''} {listed}" if keys else " without parameters"
     if req.method == "POST" and req.content_type == "application/json":

@@ -80,7 +80,17 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
     fn = plan.function
     name = sql.Identifier(fn.schema, fn.name)
     prefix: sql.Composable = sql.SQL("FROM ")
-    if plan.json_body is not None and plan.json_params:
+    if plan.raw_arg is not None:
+        param, data = plan.raw_arg
+        # The whole body, as the parameter's type (R-SINGLE-UNNAMED); positional: it has no name.
+        if param.type in ("json", "jsonb"):
+            params.append(JsonText(data))
+        elif param.type == "bytea":
+            params.append(data)
+        else:
+            params.append(data.decode("utf-8", "replace"))
+        args: sql.Composable = sql.SQL("%s::{}").format(sql.SQL(param.type))
+    elif plan.json_body is not None and plan.json_params:
         params.append(JsonText(plan.json_body))
         typed = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(p.type))  # format_type() text from the catalog

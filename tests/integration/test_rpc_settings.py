@@ -43,3 +43,34 @@ def test_max_affected_needs_a_set_returning_function(client: Client) -> None:
     assert r.get_json()["message"] == (
         "Function must return SETOF or TABLE when max-affected preference is used with handling=strict"
     )
+
+
+def test_single_unnamed_json_parameter_takes_the_whole_body(client: Client) -> None:
+    r = client.post("/rpc/r_raw_json", json={"a": [1, 2]})
+    assert (r.status_code, r.get_json()) == (200, {"got": {"a": [1, 2]}})
+
+
+def test_single_unnamed_text_and_bytea_parameters(client: Client) -> None:
+    r = client.post("/rpc/r_raw_text", data="hello", headers={"Content-Type": "text/plain"})
+    assert (r.status_code, r.get_json()) == (200, "HELLO")
+    r = client.post("/rpc/r_raw_bytes", data=b"\x00\x01\x02", headers={"Content-Type": "application/octet-stream"})
+    assert (r.status_code, r.get_json()) == (200, 3)
+
+
+def test_raw_body_without_a_matching_function_is_pgrst202(client: Client) -> None:
+    r = client.post("/rpc/r_add", data="x", headers={"Content-Type": "text/plain"})
+    assert r.status_code == 404
+    assert r.get_json() == {
+        "code": "PGRST202",
+        "message": "Could not find the function test.r_add in the schema cache",
+        "details": "Searched for the function test.r_add with a single unnamed text parameter, but no matches were "
+        "found in the schema cache.",
+        "hint": None,
+    }
+
+
+def test_variadic_arguments_by_repetition_and_json_array(client: Client) -> None:
+    r = client.get("/rpc/r_sum_all?v=1&v=2&v=3")
+    assert (r.status_code, r.get_json()) == (200, 6)
+    r = client.post("/rpc/r_sum_all", json={"v": [4, 5]})
+    assert (r.status_code, r.get_json()) == (200, 9)
