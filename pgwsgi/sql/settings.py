@@ -55,7 +55,8 @@ def request_settings(
     if timezone is not None:
         pairs.append(("timezone", timezone))
     pairs.extend(function_settings)
-    pairs.extend((f"app.settings.{k}", v) for k, v in config.app_settings)
+    # Config keeps each app setting under its full key, `app.settings.<name>`, which is the GUC's name.
+    pairs.extend(config.app_settings)
     if config.db_use_legacy_gucs:
         pairs.extend(_legacy(claims, header_map, cookies))
     names = [k for k, _ in pairs]

@@ -39,7 +39,7 @@ def test_headers_and_cookies_gucs(client: Client) -> None:
 
 
 def test_app_settings_are_set_per_request(make_client) -> None:  # noqa: ANN001
-    client = make_client(app_settings=(("greeting", "hi there"),))
+    client = make_client(app_settings=(("app.settings.greeting", "hi there"),))
     assert whoami(client)["greeting"] == "hi there"
 
 

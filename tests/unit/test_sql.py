@@ -132,7 +132,7 @@ def test_head_does_not_build_a_body() -> None:
 
 
 def test_settings_are_one_fixed_statement_with_two_arrays() -> None:
-    config = Config(db_extra_search_path=("public", 'odd"name'), app_settings=(("k", "v"),))
+    config = Config(db_extra_search_path=("public", 'odd"name'), app_settings=(("app.settings.k", "v"),))
     ident = Identity("web_user", {"sub": "alice", "role": "ignored"}, False)
     stmt, params = request_settings(
         config,
