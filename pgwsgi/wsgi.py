@@ -183,7 +183,12 @@ class App:
         if req.method == "POST":
             body = self._body(request)
         plan = build_call(req, snapshot, self.config, body)
-        sign = self.config.jwt_sign_claims and returns_jwt_claims(plan.function)
+        # Only a JSON answer is a token; other media types get the claims as they are.
+        sign = (
+            self.config.jwt_sign_claims
+            and returns_jwt_claims(plan.function)
+            and plan.read.media in ("json", "object", "object-stripped")
+        )
         if sign and not self.config.jwt_secret:
             # Refused before the call runs, so a login function has no effect either.
             raise ApiError(

@@ -68,6 +68,8 @@ def load_snapshot(
         type_rows = cur.fetchall()
         cur.execute(q["representations"])
         rep_rows = cur.fetchall()
+        cur.execute(q["composite_types"], params)
+        composite_rows = cur.fetchall()
     functions = _functions(fn_rows)
     snapshot = CatalogSnapshot(
         relations=MappingProxyType(_relations(rel_rows, col_rows)),
@@ -88,6 +90,7 @@ def load_snapshot(
         pg_version=conn.info.server_version,
         loaded_at=time.time(),
         computed_fields=MappingProxyType(_computed_fields(functions)),
+        composite_types=MappingProxyType(_composite_types(composite_rows)),
         representations=MappingProxyType(
             {
                 ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (
@@ -199,3 +202,22 @@ def _types(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
     for alias, name in TYPE_ALIASES.items():
         out[alias] = ("pg_catalog", name)
     return out
+
+
+def _composite_types(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Relation]:
+    columns: dict[tuple[str, str], list[Column]] = defaultdict(list)
+    for r in rows:
+        columns[(r["schema"], r["name"])].append(
+            Column(
+                name=r["column_name"],
+                position=r["position"],
+                type=r["type"],
+                type_schema=r["type_schema"],
+                type_name=r["type_name"],
+                base_type=r["base_type"],
+                nullable=True,
+                default=None,
+                is_array=r["is_array"],
+            )
+        )
+    return {k: Relation(k[0], k[1], "c", tuple(v), (), False, False, False) for k, v in columns.items()}

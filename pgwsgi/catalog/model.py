@@ -125,6 +125,8 @@ class CatalogSnapshot:
     computed_fields: Mapping[tuple[str, str], Mapping[str, Function]] = field(default_factory=dict)
     # (source type, target type) -> cast function, each as (schema, name): M-DOMAIN-REP
     representations: Mapping[tuple[QName, QName], QName] = field(default_factory=dict)
+    # stand-alone composite types (CREATE TYPE ... AS), as column-only relations
+    composite_types: Mapping[QName, Relation] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         """The relation SCHEMA.NAME, or None."""

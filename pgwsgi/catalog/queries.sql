@@ -159,3 +159,18 @@ where c.castcontext = 'i'
   and has_function_privilege(c.castfunc, 'execute')
   and ((st.typtype = 'd' and c.casttarget in ('json'::regtype, 'text'::regtype))
     or (dt.typtype = 'd' and c.castsource in ('json'::regtype, 'text'::regtype)));
+
+-- name: composite_types
+-- Attributes of stand-alone composite types (CREATE TYPE ... AS), the results of
+-- functions that return them: select and filters on a call's result resolve here.
+select n.nspname as schema, c.relname as name, a.attname as column_name, a.attnum as position,
+       format_type(a.atttypid, a.atttypmod) as type, tn.nspname as type_schema, t.typname as type_name,
+       coalesce(bt.typname, t.typname) as base_type, t.typcategory = 'A' as is_array
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+join pg_type t on t.oid = a.atttypid
+join pg_namespace tn on tn.oid = t.typnamespace
+left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
+where c.relkind = 'c' and n.nspname = any(%(type_schemas)s)
+order by 1, 2, a.attnum;

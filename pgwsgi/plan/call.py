@@ -228,7 +228,10 @@ def _result_relation(fn: Function, snapshot: CatalogSnapshot) -> tuple[Relation,
         shape = "setof-composite" if fn.returns_set else "composite"
     else:
         shape = "setof-scalar" if fn.returns_set else "scalar"
-    table = snapshot.relation(fn.return_type_schema, fn.return_type) if fn.returns_composite else None
+    table = None
+    if fn.returns_composite:
+        key = (fn.return_type_schema, fn.return_type)
+        table = snapshot.relation(*key) or snapshot.composite_types.get(key)
     if table is not None:
         # Filters and select resolve against the table's columns, computed fields included.
         return table, shape

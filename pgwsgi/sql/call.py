@@ -51,7 +51,9 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
     if read.offset:
         params.append(Int8(read.offset))
         inner = sql.SQL("{} OFFSET %s").format(inner)
-    if plan.shape in _SCALAR_BODY:
+    if plan.shape == "setof-scalar" and read.media in ("object", "object-stripped"):
+        body = _SCALAR_BODY["scalar"]  # singular: the one value itself (PGRST116 otherwise)
+    elif plan.shape in _SCALAR_BODY:
         body = _SCALAR_BODY[plan.shape]
     elif plan.shape == "composite" and read.media == "json":
         body = sql.SQL("coalesce((json_agg(_pgrst_t) -> 0)::text, 'null')")

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import AUTHENTICATOR, SECRET, Server
-from tests.e2e.test_gunicorn import gunicorn, test_server  # noqa: F401 - fixtures
 
 RawResult = tuple[int, list[tuple[str, str]], bytes]
 TIMING = re.compile(

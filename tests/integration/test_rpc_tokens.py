@@ -43,3 +43,18 @@ def test_without_a_secret_it_is_a_clear_500(make_client) -> None:  # noqa: ANN00
         "details": "login returns jwt_claims, which pgwsgi signs with jwt-secret.",
         "hint": None,
     }
+
+
+def test_select_on_a_composite_type_result(make_client) -> None:  # noqa: ANN001
+    client = make_client(jwt_sign_claims=False)
+    r = client.post("/rpc/login?select=email", json={"email": "ann@example.com", "pass": "right"})
+    assert (r.status_code, r.get_json()) == (200, {"email": "ann@example.com"})
+
+
+def test_claims_as_csv_are_not_signed(client: Client) -> None:
+    r = client.post(
+        "/rpc/login?select=role,email",
+        json={"email": "ann@example.com", "pass": "right"},
+        headers={"Accept": "text/csv"},
+    )
+    assert (r.status_code, r.get_data(as_text=True)) == (200, "role,email\npgwsgi_user,ann@example.com")
