@@ -104,8 +104,9 @@ select n.nspname as schema,
        rt.typname as return_type,
        p.proretset as returns_set,
        -- OUT/INOUT/TABLE parameters make the result a record, even a single one (R-RET-COMPOSITE).
-       (rt.typtype = 'c' or rt.oid = 'record'::regtype
-        or coalesce(p.proargmodes::text[] && '{t,b,o}', false)) as returns_composite,
+       -- A bare `record` result (no OUT parameters) has no known columns: it is answered
+       -- as a scalar, which PostgreSQL turns into JSON whole (R-RET-RECORD).
+       (rt.typtype = 'c' or coalesce(p.proargmodes::text[] && '{t,b,o}', false)) as returns_composite,
        -- SET clauses of the function: isolation level (R-ISOLATION) and hoistable settings (R-HOISTED).
        (select substr(c, strpos(c, '=') + 1) from unnest(p.proconfig) c
         where c like 'default_transaction_isolation=%%') as isolation_level,

@@ -74,3 +74,9 @@ def test_variadic_arguments_by_repetition_and_json_array(client: Client) -> None
     assert (r.status_code, r.get_json()) == (200, 6)
     r = client.post("/rpc/r_sum_all", json={"v": [4, 5]})
     assert (r.status_code, r.get_json()) == (200, 9)
+
+
+def test_bare_record_result_is_answered_whole(client: Client) -> None:
+    r = client.get("/rpc/r_record")
+    # PostgreSQL names the record's fields after the function's select list.
+    assert (r.status_code, r.get_json()) == (200, {"?column?": 1, "text": "one"})
