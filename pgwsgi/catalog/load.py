@@ -110,7 +110,8 @@ def load_snapshot(
     return snapshot
 
 
-def _relations(rel_rows: list[dict[str, Any]], col_rows: list[dict[str, Any]]) -> dict[tuple[str, str], Relation]:
+def _columns(col_rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[Column]]:
+    """Column rows (as the columns and composite_types queries return them) grouped by relation."""
     columns: dict[tuple[str, str], list[Column]] = defaultdict(list)
     for r in col_rows:
         columns[(r["schema"], r["relation"])].append(
@@ -126,6 +127,11 @@ def _relations(rel_rows: list[dict[str, Any]], col_rows: list[dict[str, Any]]) -
                 is_array=r["is_array"],
             )
         )
+    return columns
+
+
+def _relations(rel_rows: list[dict[str, Any]], col_rows: list[dict[str, Any]]) -> dict[tuple[str, str], Relation]:
+    columns = _columns(col_rows)
     out = {}
     for r in rel_rows:
         key = (r["schema"], r["name"])
@@ -205,19 +211,4 @@ def _types(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
 
 
 def _composite_types(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Relation]:
-    columns: dict[tuple[str, str], list[Column]] = defaultdict(list)
-    for r in rows:
-        columns[(r["schema"], r["name"])].append(
-            Column(
-                name=r["column_name"],
-                position=r["position"],
-                type=r["type"],
-                type_schema=r["type_schema"],
-                type_name=r["type_name"],
-                base_type=r["base_type"],
-                nullable=True,
-                default=None,
-                is_array=r["is_array"],
-            )
-        )
-    return {k: Relation(k[0], k[1], "c", tuple(v), (), False, False, False) for k, v in columns.items()}
+    return {k: Relation(k[0], k[1], "c", tuple(v), (), False, False, False) for k, v in _columns(rows).items()}

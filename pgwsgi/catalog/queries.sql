@@ -164,9 +164,10 @@ where c.castcontext = 'i'
 -- name: composite_types
 -- Attributes of stand-alone composite types (CREATE TYPE ... AS), the results of
 -- functions that return them: select and filters on a call's result resolve here.
-select n.nspname as schema, c.relname as name, a.attname as column_name, a.attnum as position,
+select n.nspname as schema, c.relname as relation, a.attname as name, a.attnum as position,
        format_type(a.atttypid, a.atttypmod) as type, tn.nspname as type_schema, t.typname as type_name,
-       coalesce(bt.typname, t.typname) as base_type, t.typcategory = 'A' as is_array
+       coalesce(bt.typname, t.typname) as base_type, true as nullable, null::text as "default",
+       t.typcategory = 'A' as is_array
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
