@@ -79,7 +79,7 @@ def database(server: Server, name: str, *files: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def test_db(pg_server: Server) -> Iterator[str]:
-    """The session's database with tests/fixtures/schema.sql, grammar.sql, writes.sql and rpc.sql loaded."""
+    """The session's database with tests/fixtures/schema.sql, grammar.sql, writes.sql, rpc.sql and embed.sql loaded."""
     load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
     with database(
         pg_server,
@@ -88,6 +88,7 @@ def test_db(pg_server: Server) -> Iterator[str]:
         FIXTURES / "grammar.sql",
         FIXTURES / "writes.sql",
         FIXTURES / "rpc.sql",
+        FIXTURES / "embed.sql",
     ) as name:
         yield name
 

@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from pgwsgi.catalog.model import CatalogSnapshot, Column, ForeignKey, Function, Parameter, Relation
+from pgwsgi.catalog.relationships import build_relationships
 
 log = logging.getLogger("pgwsgi.catalog")
 
@@ -71,26 +72,29 @@ def load_snapshot(
         cur.execute(q["composite_types"], params)
         composite_rows = cur.fetchall()
     functions = _functions(fn_rows)
+    relations = _relations(rel_rows, col_rows)
+    foreign_keys = tuple(
+        ForeignKey(
+            r["name"],
+            r["schema"],
+            r["table"],
+            tuple(r["columns"]),
+            r["ref_schema"],
+            r["ref_table"],
+            tuple(r["ref_columns"]),
+        )
+        for r in fk_rows
+    )
     snapshot = CatalogSnapshot(
-        relations=MappingProxyType(_relations(rel_rows, col_rows)),
-        foreign_keys=tuple(
-            ForeignKey(
-                r["name"],
-                r["schema"],
-                r["table"],
-                tuple(r["columns"]),
-                r["ref_schema"],
-                r["ref_table"],
-                tuple(r["ref_columns"]),
-            )
-            for r in fk_rows
-        ),
+        relations=MappingProxyType(relations),
+        foreign_keys=foreign_keys,
         functions=MappingProxyType(functions),
         types=MappingProxyType(_types(type_rows)),
         pg_version=conn.info.server_version,
         loaded_at=time.time(),
         computed_fields=MappingProxyType(_computed_fields(functions)),
         composite_types=MappingProxyType(_composite_types(composite_rows)),
+        relationships=MappingProxyType(build_relationships(foreign_keys, relations)),
         representations=MappingProxyType(
             {
                 ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 QName = tuple[str, str]  # (schema, name)
 
@@ -127,6 +128,8 @@ class CatalogSnapshot:
     representations: Mapping[tuple[QName, QName], QName] = field(default_factory=dict)
     # stand-alone composite types (CREATE TYPE ... AS), as column-only relations
     composite_types: Mapping[QName, Relation] = field(default_factory=dict)
+    # origin relation -> its relationships (catalog/relationships.py)
+    relationships: Mapping[QName, tuple[Any, ...]] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         """The relation SCHEMA.NAME, or None."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pgwsgi.api.model import JsonStep, OpExpr
 from pgwsgi.catalog.model import Column, Function, QName, Relation
@@ -35,12 +35,28 @@ class ColumnRef:
 
 @dataclass(frozen=True)
 class OutputColumn:
-    """One key of the output object; `ref` None means `*` (every column)."""
+    """One key of the output object; `ref` None means `*` (every column), or an embed when `embed` is set."""
 
     ref: ColumnRef | None
     name: str
     cast: TypeName | None = None
     formatter: QName | None = None  # domain -> json (or text for CSV) cast function
+    embed: EmbedPlan | None = None
+
+
+@dataclass(frozen=True)
+class EmbedPlan:
+    """An embedded resource: the related rows of one parent row, shaped like a read (§6)."""
+
+    relationship: Any  # catalog.relationships.Relationship
+    relation: Relation
+    output: tuple[OutputColumn, ...]
+    where: tuple[PlanCondition, ...]
+    order: tuple[PlanOrder, ...]
+    limit: int | None
+    offset: int
+    inner: bool  # `!inner`: parents without related rows are dropped (EMB-INNER)
+    hidden: bool  # `rel()`: selects nothing, no key in the output (EMB-EMPTY)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from pgwsgi.api.model import ApiRequest, Condition, Field, Filter, Preferences, SelectField, SelectRelation
+from pgwsgi.api.model import (
+    ApiRequest,
+    Condition,
+    EmbedPath,
+    Field,
+    Filter,
+    Preferences,
+    SelectField,
+    SelectItem,
+    SelectRelation,
+)
 from pgwsgi.api.ranges import cap, limit_offset
 from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError, not_found_table
+from pgwsgi.plan.embed import resolve_relationship
 from pgwsgi.plan.model import (
     ColumnRef,
+    EmbedPlan,
     OutputColumn,
     PlanCondition,
     PlanFilter,
@@ -45,13 +57,15 @@ def plan_read_of(
 ) -> ReadPlan:
     """The read of REL as REQ asks for it (also the result of a function call)."""
     q = req.query
-    for path, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets):
-        if path:
-            raise _not_embedded(path[0])
     media, content_type = negotiate(req.accept)
     reject_invalid_preferences(req.preferences)
     target = TEXT if media == "csv" else JSON
-    output = _expand_star(tuple(_output(item, rel, snapshot, target) for item in q.select), rel, snapshot, target)
+    ctx = _Level(req, snapshot, config, target)
+    output = ctx.outputs(q.select, rel, ())
+    for path, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets):
+        if path and path not in ctx.paths:
+            missing = next(p for i, p in enumerate(path) if path[: i + 1] not in ctx.paths)
+            raise _not_embedded(missing)
     where = tuple(_condition(c, rel, snapshot) for c in (*q.root_filters(), *q.root_logic()))
     order = tuple(
         PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
@@ -85,29 +99,67 @@ def _expand_star(
 ) -> tuple[OutputColumn, ...]:
     """`*` as explicit columns when a column has a domain representation (M-DOMAIN-REP)."""
     formatters = {c.name: snapshot.representation(c.nominal_type, target) for c in rel.columns}
-    if not any(formatters.values()) or all(o.ref is not None for o in output):
+    if not any(formatters.values()) or all(o.ref is not None or o.embed is not None for o in output):
         return output
     expanded: list[OutputColumn] = []
     for o in output:
-        if o.ref is None:
+        if o.ref is None and o.embed is None:
             expanded.extend(OutputColumn(ColumnRef(c), c.name, None, formatters[c.name]) for c in rel.columns)
         else:
             expanded.append(o)
     return tuple(expanded)
 
 
-def _output(
-    item: SelectField | SelectRelation, rel: Relation, snapshot: CatalogSnapshot, target: QName
-) -> OutputColumn:
-    if isinstance(item, SelectRelation):
-        # Embedding arrives with the relationship work; until then no relationship is known.
-        raise ApiError(
-            400,
-            "PGRST200",
-            f"Could not find a relationship between '{rel.name}' and '{item.name}' in the schema cache",
-            f"Searched for a foreign key relationship between '{rel.name}' and '{item.name}' in the "
-            f"schema '{rel.schema}', but no matches were found.",
+class _Level:
+    """Plans the select list of each level, embeds included (§6), and records the embed paths."""
+
+    def __init__(self, req: ApiRequest, snapshot: CatalogSnapshot, config: Config, target: QName) -> None:
+        self.req, self.snapshot, self.config, self.target = req, snapshot, config, target
+        self.paths: set[EmbedPath] = set()
+
+    def outputs(self, items: tuple[SelectItem, ...], rel: Relation, path: EmbedPath) -> tuple[OutputColumn, ...]:
+        out = tuple(self.output(item, rel, path) for item in items)
+        return _expand_star(out, rel, self.snapshot, self.target)
+
+    def output(self, item: SelectItem, rel: Relation, path: EmbedPath) -> OutputColumn:
+        if isinstance(item, SelectRelation):
+            return self.embed(item, rel, path)
+        return _output(item, rel, self.snapshot, self.target)
+
+    def embed(self, item: SelectRelation, origin: Relation, path: EmbedPath) -> OutputColumn:
+        if item.spread:
+            raise ApiError(400, "PGRST127", "Feature not implemented", "Spread embedding is not implemented yet.")
+        relationship, target = resolve_relationship(self.snapshot, origin, item, self.req.schema)
+        key = item.alias or item.name
+        here = (*path, key)
+        self.paths.add(here)
+        if item.alias:
+            self.paths.add((*path, item.name))  # the relation name also works (EMB-LEGACY-NAME)
+        q = self.req.query
+        names = {here, (*path, item.name)}
+        conditions = [f for p, f in q.filters if p in names] + [t for p, t in q.logic if p in names]
+        order = next((terms for p, terms in q.order if p in names), ())
+        limit = next((n for p, n in q.limits if p in names), None)
+        offset = next((n for p, n in q.offsets if p in names), None) or 0
+        if self.config.db_max_rows is not None and self.req.method in ("GET", "HEAD"):
+            limit = (
+                min(limit, self.config.db_max_rows) if limit is not None else self.config.db_max_rows
+            )  # EMB-MAX-ROWS
+        plan = EmbedPlan(
+            relationship=relationship,
+            relation=target,
+            output=self.outputs(item.children, target, here) if item.children else (),
+            where=tuple(_condition(c, target, self.snapshot) for c in conditions),
+            order=tuple(PlanOrder(_ref(t.field, target, self.snapshot), t.direction, t.nulls) for t in order),
+            limit=limit,
+            offset=offset,
+            inner=item.join == "inner",
+            hidden=not item.children,
         )
+        return OutputColumn(None, key, embed=plan)
+
+
+def _output(item: SelectField, rel: Relation, snapshot: CatalogSnapshot, target: QName) -> OutputColumn:
     if item.aggregate is not None:
         raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
     if item.field.name == "*":

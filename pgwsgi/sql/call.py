@@ -13,8 +13,9 @@ from psycopg import sql
 from psycopg.types.numeric import Int8
 
 from pgwsgi.plan.call import CallPlan
+from pgwsgi.sql.embed import Aliases, select_with_embeds
 from pgwsgi.sql.mutate import JsonText
-from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, output_expr, where_clause
+from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, where_clause
 
 Statement = tuple[sql.Composable, list[Any]]
 
@@ -40,10 +41,11 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
     if scalar:
         inner = sql.SQL("SELECT {}.pgrst_scalar FROM pgrst_source AS {}").format(alias, alias)
     else:
-        select_list = sql.SQL(", ").join(output_expr(alias, o, params) for o in read.output)
+        select_list, select_params, joins, join_params = select_with_embeds(alias, read.output, Aliases())
+        params.extend(select_params + join_params)
         where = where_clause(alias, read.where, params)
-        inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}").format(
-            select_list, alias, where, order_by(alias, read.order, params)
+        inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}{}").format(
+            select_list, alias, joins, where, order_by(alias, read.order, params)
         )
     if read.limit is not None:
         params.append(Int8(read.limit))

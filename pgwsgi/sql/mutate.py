@@ -14,7 +14,8 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
 from pgwsgi.plan.mutate import MutatePlan
-from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, output_expr, where_clause
+from pgwsgi.sql.embed import Aliases, select_with_embeds
+from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, where_clause
 
 Statement = tuple[sql.Composable, list[Any]]
 
@@ -89,9 +90,10 @@ def _inner(plan: MutatePlan, table: sql.Identifier, params: list[Any]) -> tuple[
     """The select over the written rows, and the Location expression (H-LOCATION)."""
     location: sql.Composable = sql.SQL("NULL::text")
     if plan.representation:
-        select_list = sql.SQL(", ").join(output_expr(table, o, params) for o in plan.output)
+        select_list, select_params, joins, join_params = select_with_embeds(table, plan.output, Aliases())
+        params.extend(select_params + join_params)
         order = order_by(table, plan.order, params)
-        return sql.SQL("SELECT {} FROM pgrst_source AS {}{}").format(select_list, table, order), location
+        return sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}").format(select_list, table, joins, order), location
     if plan.location_keys:
         keys = sql.SQL(", ").join(
             sql.SQL("{}, {}.{}::text").format(sql.Literal(k), table, sql.Identifier(k)) for k in plan.location_keys

@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.types.numeric import Int8
 
 from pgwsgi.plan.model import OutputColumn, PlanCondition, PlanOrder, ReadPlan
+from pgwsgi.sql.embed import Aliases, select_with_embeds
 from pgwsgi.sql.operators import column_expr, condition
 
 Statement = tuple[sql.Composed, list[Any]]
@@ -28,8 +29,8 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
     rel = plan.relation
     source = sql.Identifier(rel.schema, rel.name)
     table = sql.Identifier(rel.name)
-    params: list[Any] = []
-    select_list = sql.SQL(", ").join(output_expr(table, o, params) for o in plan.output)
+    select_list, select_params, joins, join_params = select_with_embeds(table, plan.output, Aliases())
+    params: list[Any] = select_params + join_params
     where = where_clause(table, plan.where, params)
     order = order_by(table, plan.order, params)
     paging = sql.SQL("")
@@ -39,7 +40,7 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
     if plan.offset:
         params.append(Int8(plan.offset))
         paging = sql.SQL("{} OFFSET %s").format(paging)
-    inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}").format(select_list, source, table, where, order, paging)
+    inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}{}").format(select_list, source, table, joins, where, order, paging)
     total, count_params = _total(plan)
     body = sql.SQL("NULL::text") if head else body_expr(plan.media)
     stmt = sql.SQL(

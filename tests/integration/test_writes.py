@@ -450,7 +450,6 @@ def test_post_location_is_url_encoded(client: Client, db: Rows) -> None:
     assert db("SELECT val FROM test.w_pairs WHERE k2 = 'a b&c'") == [("v",)]
 
 
-@pytest.mark.skip(reason="needs resource embedding (issue 6)")
 def test_post_representation_with_embedded_parent(client: Client) -> None:
     r = post(
         client,
@@ -858,7 +857,6 @@ def test_patch_with_a_one_object_array_body(client: Client, db: Rows) -> None:
     assert items(db)[0] == (1, "apple", 3, "only")
 
 
-@pytest.mark.skip(reason="needs resource embedding (issue 6)")
 def test_patch_embedded_filters_shape_only_the_representation(client: Client, db: Rows) -> None:
     # T-MUT-FILTERS: w_child.label restricts the embedded rows, not the updated parents.
     r = patch(

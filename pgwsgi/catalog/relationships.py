@@ -1,0 +1,74 @@
+"""Relationships between relations, derived from foreign keys (EMB-M2O, EMB-O2M, EMB-O2O, EMB-M2M)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+from pgwsgi.catalog.model import ForeignKey, QName, Relation
+
+Cardinality = Literal["many-to-one", "one-to-many", "one-to-one", "many-to-many"]
+
+
+@dataclass(frozen=True)
+class Junction:
+    """The table between the two sides of a many-to-many relationship."""
+
+    relation: QName
+    origin_constraint: str
+    origin_columns: tuple[str, ...]  # junction columns referencing the origin
+    target_constraint: str
+    target_columns: tuple[str, ...]  # junction columns referencing the target
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """How rows of ORIGIN relate to rows of TARGET."""
+
+    origin: QName
+    target: QName
+    cardinality: Cardinality
+    constraint: str  # the foreign key's name (the junction's name for many-to-many)
+    origin_columns: tuple[str, ...]
+    target_columns: tuple[str, ...]
+    junction: Junction | None = None
+
+    @property
+    def to_one(self) -> bool:
+        """The embed is one object (or null) rather than an array."""
+        return self.cardinality in ("many-to-one", "one-to-one")
+
+
+def build_relationships(
+    foreign_keys: tuple[ForeignKey, ...], relations: dict[QName, Relation] | object
+) -> dict[QName, tuple[Relationship, ...]]:
+    """Every relationship, grouped by origin relation."""
+    rels: dict[QName, Relation] = dict(relations)  # type: ignore[call-overload]
+    out: dict[QName, list[Relationship]] = defaultdict(list)
+    for fk in foreign_keys:
+        child, parent = (fk.schema, fk.table), (fk.ref_schema, fk.ref_table)
+        child_rel = rels.get(child)
+        one_to_one = child_rel is not None and set(fk.columns) == set(child_rel.primary_key)
+        forward: Cardinality = "one-to-one" if one_to_one else "many-to-one"
+        backward: Cardinality = "one-to-one" if one_to_one else "one-to-many"
+        out[child].append(Relationship(child, parent, forward, fk.name, fk.columns, fk.ref_columns))
+        out[parent].append(Relationship(parent, child, backward, fk.name, fk.ref_columns, fk.columns))
+    by_table: dict[QName, list[ForeignKey]] = defaultdict(list)
+    for fk in foreign_keys:
+        by_table[(fk.schema, fk.table)].append(fk)
+    for junction, fks in by_table.items():
+        jrel = rels.get(junction)
+        if jrel is None or not jrel.primary_key:
+            continue
+        pk = set(jrel.primary_key)
+        for a in fks:
+            for b in fks:
+                if a.name == b.name or not (set(a.columns) <= pk and set(b.columns) <= pk):
+                    continue
+                origin, target = (a.ref_schema, a.ref_table), (b.ref_schema, b.ref_table)
+                j = Junction(junction, a.name, a.columns, b.name, b.columns)
+                out[origin].append(
+                    Relationship(origin, target, "many-to-many", junction[1], a.ref_columns, b.ref_columns, j)
+                )
+    return {k: tuple(v) for k, v in out.items()}

@@ -1,0 +1,142 @@
+"""Resource embedding (§6): relationships from foreign keys, shaping, filters and errors."""
+
+from __future__ import annotations
+
+from werkzeug.test import Client
+
+
+def rows(client: Client, url: str) -> object:
+    r = client.get(url)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def test_many_to_one_is_an_object_or_null(client: Client) -> None:
+    assert rows(client, "/e_projects?select=name,e_clients(name)&id=in.(1,5)&order=id") == [
+        {"name": "Windows 7", "e_clients": {"name": "Microsoft"}},
+        {"name": "Orphan", "e_clients": None},
+    ]
+
+
+def test_one_to_many_is_an_array_or_empty(client: Client) -> None:
+    assert rows(client, "/e_clients?select=name,e_projects(name)&order=id&e_projects.order=id") == [
+        {"name": "Microsoft", "e_projects": [{"name": "Windows 7"}, {"name": "Windows 10"}]},
+        {"name": "Apple", "e_projects": [{"name": "IOS"}, {"name": "OSX"}]},
+        {"name": "Nobody", "e_projects": []},
+    ]
+
+
+def test_nested_embeds_with_alias(client: Client) -> None:
+    got = rows(
+        client,
+        "/e_clients?select=name,work:e_projects(name,e_tasks(name))&id=eq.2"
+        "&work.order=id&work.e_tasks.order=id&work.e_tasks.limit=1",
+    )
+    assert got == [
+        {
+            "name": "Apple",
+            "work": [
+                {"name": "IOS", "e_tasks": [{"name": "Design IOS"}]},
+                {"name": "OSX", "e_tasks": [{"name": "Design OSX"}]},
+            ],
+        }
+    ]
+
+
+def test_many_to_many_through_a_junction(client: Client) -> None:
+    got = rows(client, "/e_users?select=name,e_tasks(name)&id=eq.1&e_tasks.order=id")
+    assert got == [{"name": "Angela", "e_tasks": [{"name": "Design w7"}, {"name": "Code w7"}, {"name": "Design w10"}]}]
+
+
+def test_one_to_one_is_an_object(client: Client) -> None:
+    assert rows(client, "/e_users?select=name,e_profiles(bio)&order=id&limit=2") == [
+        {"name": "Angela", "e_profiles": {"bio": "Accountant"}},
+        {"name": "Michael", "e_profiles": None},
+    ]
+
+
+def test_embedded_filters_restrict_only_the_embed(client: Client) -> None:
+    got = rows(client, "/e_clients?select=id,e_projects(id)&order=id&e_projects.id=gt.1&e_projects.order=id")
+    assert got == [
+        {"id": 1, "e_projects": [{"id": 2}]},
+        {"id": 2, "e_projects": [{"id": 3}, {"id": 4}]},
+        {"id": 3, "e_projects": []},
+    ]
+
+
+def test_inner_join_drops_parents_without_related_rows(client: Client) -> None:
+    got = rows(client, "/e_clients?select=id,e_projects!inner(id)&e_projects.name=eq.IOS")
+    assert got == [{"id": 2, "e_projects": [{"id": 3}]}]
+
+
+def test_empty_embed_filters_without_output(client: Client) -> None:
+    got = rows(client, "/e_projects?select=name,e_clients!inner()&e_clients.name=eq.Apple&order=id")
+    assert got == [{"name": "IOS"}, {"name": "OSX"}]
+
+
+def test_hint_disambiguates_two_foreign_keys(client: Client) -> None:
+    got = rows(client, "/e_messages?select=body,from:e_users!e_messages_sender_fkey(name)&id=eq.1")
+    assert got == [{"body": "hi", "from": {"name": "Angela"}}]
+    got = rows(client, "/e_messages?select=body,to:e_users!recipient(name)&id=eq.1")
+    assert got == [{"body": "hi", "to": {"name": "Michael"}}]
+
+
+def test_ambiguous_embed_is_pgrst201(client: Client) -> None:
+    r = client.get("/e_messages?select=body,e_users(name)")
+    assert r.status_code == 300
+    body = r.get_json()
+    assert body["code"] == "PGRST201"
+    assert body["message"] == (
+        "Could not embed because more than one relationship was found for 'e_messages' and 'e_users'"
+    )
+    assert body["details"] == [
+        {
+            "cardinality": "many-to-one",
+            "embedding": "e_messages with e_users",
+            "relationship": "e_messages_recipient_fkey using e_messages(recipient) and e_users(id)",
+        },
+        {
+            "cardinality": "many-to-one",
+            "embedding": "e_messages with e_users",
+            "relationship": "e_messages_sender_fkey using e_messages(sender) and e_users(id)",
+        },
+    ]
+    assert body["hint"] == (
+        "Try changing 'e_users' to one of the following: 'e_users!e_messages_recipient_fkey', "
+        "'e_users!e_messages_sender_fkey'. Find the desired relationship in the 'details' key."
+    )
+
+
+def test_unknown_relationship_is_pgrst200(client: Client) -> None:
+    r = client.get("/e_clients?select=name,e_nothing(*)")
+    assert r.status_code == 400
+    assert r.get_json() == {
+        "code": "PGRST200",
+        "message": "Could not find a relationship between 'e_clients' and 'e_nothing' in the schema cache",
+        "details": "Searched for a foreign key relationship between 'e_clients' and 'e_nothing' in the schema "
+        "'test', but no matches were found.",
+        "hint": None,
+    }
+
+
+def test_filter_on_a_resource_not_embedded_is_pgrst108(client: Client) -> None:
+    r = client.get("/e_clients?select=name&e_projects.id=eq.1")
+    assert r.status_code == 400
+    assert r.get_json() == {
+        "code": "PGRST108",
+        "message": "'e_projects' is not an embedded resource in this request",
+        "details": None,
+        "hint": "Verify that 'e_projects' is included in the 'select' query parameter.",
+    }
+
+
+def test_self_reference_both_ways(client: Client) -> None:
+    got = rows(client, "/e_people?select=name,boss:e_people!boss_id(name)&id=eq.3")
+    assert got == [{"name": "Low", "boss": {"name": "Mid"}}]
+
+
+def test_max_rows_caps_each_embed(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_max_rows=1)
+    assert rows(client, "/e_clients?select=id,e_projects(id)&e_projects.order=id") == [
+        {"id": 1, "e_projects": [{"id": 1}]}
+    ]
