@@ -150,6 +150,7 @@ def _relations(rel_rows: list[dict[str, Any]], col_rows: list[dict[str, Any]]) -
             updatable=bool(mask & 4),
             deletable=bool(mask & 16),
             description=r["description"],
+            base=(r["base_schema"], r["base_name"]) if r["base_name"] else None,
         )
     return out
 

@@ -53,6 +53,7 @@ class Relation:
     updatable: bool
     deletable: bool
     description: str | None = None
+    base: QName | None = None  # a view's one base table (EMB-VIEWS)
     by_name: Mapping[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

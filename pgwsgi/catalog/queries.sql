@@ -27,7 +27,21 @@ select n.nspname as schema,
                         where va.attrelid = c.oid and va.attname = a.attname and not va.attisdropped) > 0
                  having count(*) = (select cardinality(con2.conkey) from pg_constraint con2
                                     where con2.conrelid = min(con.conrelid) and con2.contype = 'p')),
-                '{}') as primary_key
+                '{}') as primary_key,
+       -- The one table a view reads, if it reads exactly one: the view inherits that
+       -- table's relationships for the columns it exposes under their own names (EMB-VIEWS).
+       (select bn.nspname from pg_class b join pg_namespace bn on bn.oid = b.relnamespace
+        where b.oid = (select min(d.refobjid) from pg_rewrite r
+                       join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
+                         and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
+                       where r.ev_class = c.oid and c.relkind in ('v', 'm')
+                       having count(distinct d.refobjid) = 1)) as base_schema,
+       (select b.relname from pg_class b
+        where b.oid = (select min(d.refobjid) from pg_rewrite r
+                       join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
+                         and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
+                       where r.ev_class = c.oid and c.relkind in ('v', 'm')
+                       having count(distinct d.refobjid) = 1)) as base_name
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'v', 'm', 'f', 'p')
@@ -87,7 +101,8 @@ join pg_namespace n1 on n1.oid = c1.relnamespace
 join pg_class c2 on c2.oid = con.confrelid
 join pg_namespace n2 on n2.oid = c2.relnamespace
 where con.contype = 'f'
-  and (n1.nspname = any(%(schemas)s) or n2.nspname = any(%(schemas)s))
+  -- All of them: views in the exposed schemas inherit those of their (private) base tables.
+  and n1.nspname not in ('pg_catalog', 'information_schema')
 order by 1;
 
 -- name: functions

@@ -40,20 +40,37 @@ class Relationship:
         return self.cardinality in ("many-to-one", "one-to-one")
 
 
+def _exposes(rel: Relation, columns: tuple[str, ...]) -> bool:
+    return all(rel.column(c) is not None for c in columns)
+
+
+def _link(out: dict[QName, list[Relationship]], child_rel: Relation, parent: QName, fk: ForeignKey) -> None:
+    """The many-to-one from CHILD to PARENT and its inverse (one-to-one when the FK is the child's key)."""
+    child = (child_rel.schema, child_rel.name)
+    one_to_one = set(fk.columns) == set(child_rel.primary_key)
+    forward: Cardinality = "one-to-one" if one_to_one else "many-to-one"
+    backward: Cardinality = "one-to-one" if one_to_one else "one-to-many"
+    out[child].append(Relationship(child, parent, forward, fk.name, fk.columns, fk.ref_columns))
+    out[parent].append(Relationship(parent, child, backward, fk.name, fk.ref_columns, fk.columns))
+
+
 def build_relationships(
     foreign_keys: tuple[ForeignKey, ...], relations: dict[QName, Relation] | object
 ) -> dict[QName, tuple[Relationship, ...]]:
     """Every relationship, grouped by origin relation."""
     rels: dict[QName, Relation] = dict(relations)  # type: ignore[call-overload]
+    # Each table, and the exposed views that read only it, stand for one another.
+    stand_ins: dict[QName, list[QName]] = defaultdict(list)
+    for key, rel in rels.items():
+        stand_ins[key].append(key)
+        if rel.base is not None and rel.base != key:
+            stand_ins[rel.base].append(key)
     out: dict[QName, list[Relationship]] = defaultdict(list)
     for fk in foreign_keys:
-        child, parent = (fk.schema, fk.table), (fk.ref_schema, fk.ref_table)
-        child_rel = rels.get(child)
-        one_to_one = child_rel is not None and set(fk.columns) == set(child_rel.primary_key)
-        forward: Cardinality = "one-to-one" if one_to_one else "many-to-one"
-        backward: Cardinality = "one-to-one" if one_to_one else "one-to-many"
-        out[child].append(Relationship(child, parent, forward, fk.name, fk.columns, fk.ref_columns))
-        out[parent].append(Relationship(parent, child, backward, fk.name, fk.ref_columns, fk.columns))
+        for child in stand_ins.get((fk.schema, fk.table), ()):
+            for parent in stand_ins.get((fk.ref_schema, fk.ref_table), ()):
+                if _exposes(rels[child], fk.columns) and _exposes(rels[parent], fk.ref_columns):
+                    _link(out, rels[child], parent, fk)
     by_table: dict[QName, list[ForeignKey]] = defaultdict(list)
     for fk in foreign_keys:
         by_table[(fk.schema, fk.table)].append(fk)

@@ -146,3 +146,12 @@ def test_demo_writes_follow_row_level_security(demo_server: str) -> None:
     assert (status, headers["Content-Range"]) == (204, "*/1")
     status, _, _ = send(f"{demo_server}/notes", "POST", {}, {"title": "anonymous"})
     assert status == 401
+
+
+def test_demo_embeds_through_views(demo_server: str) -> None:
+    admin = demo_token(role="web_admin", sub="admin")
+    status, _, body = fetch(f"{demo_server}/notes?select=id,author:users(sub)&id=in.(3,4)&order=id", admin)
+    assert status == 200, body
+    assert json.loads(body) == [{"id": 3, "author": {"sub": "alice"}}, {"id": 4, "author": {"sub": "bob"}}]
+    status, _, body = fetch(f"{demo_server}/users?select=sub,notes(id)&sub=eq.bob&notes.order=id", admin)
+    assert json.loads(body) == [{"sub": "bob", "notes": [{"id": 4}, {"id": 5}]}]
