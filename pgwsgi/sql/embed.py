@@ -95,5 +95,33 @@ def _lateral(
     return sql.SQL(" {} (SELECT {} AS body FROM ({}) {}) AS {} ON {}").format(kind, body, rows, agg, lateral, on)
 
 
+def inner_exists(
+    parent: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, params: list[Any]
+) -> list[sql.Composable]:
+    """EXISTS conditions for the `!inner` embeds of OUTPUTS: what the count of parents must respect."""
+    conditions: list[sql.Composable] = []
+    for out in outputs:
+        if out.embed is None or not out.embed.inner:
+            continue
+        embed, rel = out.embed, out.embed.relationship
+        child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
+        source: sql.Composable = sql.SQL("{} AS {}").format(
+            sql.Identifier(embed.relation.schema, embed.relation.name), child
+        )
+        links: list[sql.Composable] = []
+        if rel.junction is not None:
+            j = rel.junction
+            junction = sql.Identifier(f"pgrst_{aliases.next()}_{j.relation[1]}")
+            source = sql.SQL("{}, {} AS {}").format(source, sql.Identifier(*j.relation), junction)
+            links += [_eq(junction, a, child, b) for a, b in zip(j.target_columns, rel.target_columns, strict=True)]
+            links += [_eq(junction, a, parent, b) for a, b in zip(j.origin_columns, rel.origin_columns, strict=True)]
+        else:
+            links += [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
+        links += [condition(child, c, params) for c in embed.where]
+        links += inner_exists(child, embed.output, aliases, params)
+        conditions.append(sql.SQL("EXISTS (SELECT 1 FROM {} WHERE {})").format(source, sql.SQL(" AND ").join(links)))
+    return conditions
+
+
 def _eq(left: sql.Identifier, a: str, right: sql.Identifier, b: str) -> sql.Composable:
     return sql.SQL("{}.{} = {}.{}").format(left, sql.Identifier(a), right, sql.Identifier(b))

@@ -13,7 +13,7 @@ from psycopg import sql
 from psycopg.types.numeric import Int8
 
 from pgwsgi.plan.model import OutputColumn, PlanCondition, PlanOrder, ReadPlan
-from pgwsgi.sql.embed import Aliases, select_with_embeds
+from pgwsgi.sql.embed import Aliases, inner_exists, select_with_embeds
 from pgwsgi.sql.operators import column_expr, condition
 
 Statement = tuple[sql.Composed, list[Any]]
@@ -51,9 +51,12 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
 
 
 def _count_source(plan: ReadPlan, params: list[Any]) -> sql.Composable:
+    """The rows the total counts: the root's filters, and `!inner` embeds as EXISTS (H-PREFER-COUNT)."""
     rel = plan.relation
     table = sql.Identifier(rel.name)
-    where = where_clause(table, plan.where, params)
+    conditions = [condition(table, c, params) for c in plan.where]
+    conditions += inner_exists(table, plan.output, Aliases(), params)
+    where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conditions)) if conditions else sql.SQL("")
     return sql.SQL("SELECT 1 FROM {} AS {}{}").format(sql.Identifier(rel.schema, rel.name), table, where)
 
 

@@ -140,3 +140,13 @@ def test_max_rows_caps_each_embed(make_client) -> None:  # noqa: ANN001
     assert rows(client, "/e_clients?select=id,e_projects(id)&e_projects.order=id") == [
         {"id": 1, "e_projects": [{"id": 1}]}
     ]
+
+
+def test_exact_count_respects_inner_embeds(client: Client) -> None:
+    r = client.get(
+        "/e_clients?select=id,e_projects!inner(id)&e_projects.name=like.Windows*&e_projects.order=id&limit=5",
+        headers={"Prefer": "count=exact"},
+    )
+    assert r.status_code == 200
+    assert r.get_json() == [{"id": 1, "e_projects": [{"id": 1}, {"id": 2}]}]
+    assert r.headers["Content-Range"] == "0-0/1"
