@@ -77,7 +77,15 @@ class PlanLogic:
     negated: bool = False
 
 
-PlanCondition = PlanFilter | PlanLogic
+@dataclass(frozen=True)
+class PlanEmbedExists:
+    """`rel=is.null` / `rel=not.is.null` on an embed: parents without / with related rows (EMB-NULL-FILTER)."""
+
+    embed: EmbedPlan
+    exists: bool
+
+
+PlanCondition = PlanFilter | PlanLogic | PlanEmbedExists
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pgwsgi.plan.model import (
     EmbedPlan,
     OutputColumn,
     PlanCondition,
+    PlanEmbedExists,
     PlanFilter,
     PlanLogic,
     PlanOrder,
@@ -66,7 +67,8 @@ def plan_read_of(
         if path and path not in ctx.paths:
             missing = next(p for i, p in enumerate(path) if path[: i + 1] not in ctx.paths)
             raise _not_embedded(missing)
-    where = tuple(_condition(c, rel, snapshot) for c in (*q.root_filters(), *q.root_logic()))
+    embeds = _embeds_by_key(output)
+    where = tuple(_condition(c, rel, snapshot, embeds) for c in (*q.root_filters(), *q.root_logic()))
     order = tuple(
         PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
         for t in q.root_order()
@@ -145,11 +147,12 @@ class _Level:
             limit = (
                 min(limit, self.config.db_max_rows) if limit is not None else self.config.db_max_rows
             )  # EMB-MAX-ROWS
+        output = self.outputs(item.children, target, here) if item.children else ()
         plan = EmbedPlan(
             relationship=relationship,
             relation=target,
-            output=self.outputs(item.children, target, here) if item.children else (),
-            where=tuple(_condition(c, target, self.snapshot) for c in conditions),
+            output=output,
+            where=tuple(_condition(c, target, self.snapshot, _embeds_by_key(output)) for c in conditions),
             order=tuple(PlanOrder(_ref(t.field, target, self.snapshot), t.direction, t.nulls) for t in order),
             limit=limit,
             offset=offset,
@@ -198,10 +201,28 @@ def _ref(field: Field, rel: Relation, snapshot: CatalogSnapshot) -> ColumnRef:
     return ColumnRef(col, field.json_path, None, parser)
 
 
-def _condition(cond: Condition, rel: Relation, snapshot: CatalogSnapshot) -> PlanCondition:
+def _condition(
+    cond: Condition, rel: Relation, snapshot: CatalogSnapshot, embeds: dict[str, EmbedPlan] | None = None
+) -> PlanCondition:
     if isinstance(cond, Filter):
+        embed = (embeds or {}).get(cond.field.name)
+        if embed is not None and cond.expr.op == "is" and cond.expr.value in ("null", "not_null"):
+            # An embed's name as `is.null`/`not.is.null` asks whether related rows exist.
+            exists = (cond.expr.value == "not_null") != cond.negated
+            return PlanEmbedExists(embed, exists)
         return PlanFilter(_ref(cond.field, rel, snapshot), cond.expr, cond.negated)
-    return PlanLogic(cond.operator, tuple(_condition(c, rel, snapshot) for c in cond.children), cond.negated)
+    children = tuple(_condition(c, rel, snapshot, embeds) for c in cond.children)
+    return PlanLogic(cond.operator, children, cond.negated)
+
+
+def _embeds_by_key(output: tuple[OutputColumn, ...]) -> dict[str, EmbedPlan]:
+    """The embeds of one level, by output key and by relation name."""
+    found: dict[str, EmbedPlan] = {}
+    for o in output:
+        if o.embed is not None:
+            found[o.name] = o.embed
+            found.setdefault(o.embed.relation.name, o.embed)
+    return found
 
 
 def _no_related_order(relation: str | None) -> bool:

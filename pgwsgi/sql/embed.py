@@ -21,12 +21,17 @@ from pgwsgi.sql.operators import condition
 class Aliases:
     """Unique aliases for the tables and subqueries of one statement."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "pgrst") -> None:
         self._n: Iterator[int] = itertools.count(1)
+        self.prefix = prefix
 
     def next(self) -> int:
         """A fresh number."""
         return next(self._n)
+
+    def name(self, suffix: str = "") -> sql.Identifier:
+        """A fresh identifier."""
+        return sql.Identifier(f"{self.prefix}_{self.next()}{'_' + suffix if suffix else ''}")
 
 
 def select_with_embeds(
@@ -99,28 +104,28 @@ def inner_exists(
     parent: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, params: list[Any]
 ) -> list[sql.Composable]:
     """EXISTS conditions for the `!inner` embeds of OUTPUTS: what the count of parents must respect."""
-    conditions: list[sql.Composable] = []
-    for out in outputs:
-        if out.embed is None or not out.embed.inner:
-            continue
-        embed, rel = out.embed, out.embed.relationship
-        child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
-        source: sql.Composable = sql.SQL("{} AS {}").format(
-            sql.Identifier(embed.relation.schema, embed.relation.name), child
-        )
-        links: list[sql.Composable] = []
-        if rel.junction is not None:
-            j = rel.junction
-            junction = sql.Identifier(f"pgrst_{aliases.next()}_{j.relation[1]}")
-            source = sql.SQL("{}, {} AS {}").format(source, sql.Identifier(*j.relation), junction)
-            links += [_eq(junction, a, child, b) for a, b in zip(j.target_columns, rel.target_columns, strict=True)]
-            links += [_eq(junction, a, parent, b) for a, b in zip(j.origin_columns, rel.origin_columns, strict=True)]
-        else:
-            links += [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
-        links += [condition(child, c, params) for c in embed.where]
-        links += inner_exists(child, embed.output, aliases, params)
-        conditions.append(sql.SQL("EXISTS (SELECT 1 FROM {} WHERE {})").format(source, sql.SQL(" AND ").join(links)))
-    return conditions
+    return [exists_clause(parent, o.embed, aliases, params) for o in outputs if o.embed is not None and o.embed.inner]
+
+
+def exists_clause(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: list[Any]) -> sql.Composable:
+    """`EXISTS (related rows of PARENT that pass the embed's filters and its own inner embeds)`."""
+    rel = embed.relationship
+    child = aliases.name(embed.relation.name)
+    source: sql.Composable = sql.SQL("{} AS {}").format(
+        sql.Identifier(embed.relation.schema, embed.relation.name), child
+    )
+    links: list[sql.Composable] = []
+    if rel.junction is not None:
+        j = rel.junction
+        junction = aliases.name(j.relation[1])
+        source = sql.SQL("{}, {} AS {}").format(source, sql.Identifier(*j.relation), junction)
+        links += [_eq(junction, a, child, b) for a, b in zip(j.target_columns, rel.target_columns, strict=True)]
+        links += [_eq(junction, a, parent, b) for a, b in zip(j.origin_columns, rel.origin_columns, strict=True)]
+    else:
+        links += [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
+    links += [condition(child, c, params) for c in embed.where]
+    links += inner_exists(child, embed.output, aliases, params)
+    return sql.SQL("EXISTS (SELECT 1 FROM {} WHERE {})").format(source, sql.SQL(" AND ").join(links))
 
 
 def _eq(left: sql.Identifier, a: str, right: sql.Identifier, b: str) -> sql.Composable:

@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import sql
 
 from pgwsgi.api.model import JsonStep
-from pgwsgi.plan.model import ColumnRef, PlanCondition, PlanFilter
+from pgwsgi.plan.model import ColumnRef, PlanCondition, PlanEmbedExists, PlanFilter
 
 _COMPARISON = {
     "eq": "=",
@@ -66,7 +66,12 @@ def array_literal(values: tuple[str, ...]) -> str:
 
 
 def condition(table: sql.Composable, cond: PlanCondition, params: list[Any]) -> sql.Composable:
-    """One WHERE condition (a filter or a logic tree)."""
+    """One WHERE condition (a filter, a logic tree, or whether an embed has rows)."""
+    if isinstance(cond, PlanEmbedExists):
+        from pgwsgi.sql.embed import Aliases, exists_clause
+
+        clause = exists_clause(table, cond.embed, Aliases(prefix="pgrst_x"), params)
+        return clause if cond.exists else sql.SQL("NOT {}").format(clause)
     if isinstance(cond, PlanFilter):
         expr = _filter(table, cond, params)
     else:

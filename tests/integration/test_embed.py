@@ -150,3 +150,15 @@ def test_exact_count_respects_inner_embeds(client: Client) -> None:
     assert r.status_code == 200
     assert r.get_json() == [{"id": 1, "e_projects": [{"id": 1}, {"id": 2}]}]
     assert r.headers["Content-Range"] == "0-0/1"
+
+
+def test_null_filter_on_an_embed_selects_parents_without_or_with_rows(client: Client) -> None:
+    assert rows(client, "/e_clients?select=id,e_projects(id)&e_projects=is.null") == [{"id": 3, "e_projects": []}]
+    assert rows(client, "/e_clients?select=id,e_projects()&e_projects=not.is.null&order=id") == [{"id": 1}, {"id": 2}]
+    got = rows(client, "/e_clients?select=id,e_projects()&or=(e_projects.is.null,id.eq.1)&order=id")
+    assert got == [{"id": 1}, {"id": 3}]
+
+
+def test_null_filter_respects_the_embeds_filters(client: Client) -> None:
+    got = rows(client, "/e_clients?select=id,e_projects()&e_projects.name=eq.IOS&e_projects=not.is.null")
+    assert got == [{"id": 2}]
