@@ -26,6 +26,44 @@ FROM generate_series(1, %s) AS i
 """
 
 
+# A small orders schema for the embedding scenarios. The tables live directly
+# in `api` (the demo's exposed schema) so the demo configuration serves them and
+# their foreign keys become relationships without views. Deterministic data:
+# every run measures the same rows. Indexes on every foreign key column, as a
+# real schema would have them, so each embed is an index lookup per parent.
+ORDERS_SQL = """
+DROP TABLE IF EXISTS api.bench_items, api.bench_orders, api.bench_products, api.bench_customers;
+CREATE TABLE api.bench_customers (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE api.bench_products (id int PRIMARY KEY, name text NOT NULL, price numeric(10, 2) NOT NULL);
+CREATE TABLE api.bench_orders (
+  id int PRIMARY KEY,
+  customer_id int NOT NULL REFERENCES api.bench_customers,
+  placed_at timestamptz NOT NULL
+);
+CREATE TABLE api.bench_items (
+  id int PRIMARY KEY,
+  order_id int NOT NULL REFERENCES api.bench_orders,
+  product_id int NOT NULL REFERENCES api.bench_products,
+  qty int NOT NULL
+);
+INSERT INTO api.bench_customers SELECT i, 'Customer ' || i FROM generate_series(1, 1000) AS i;
+INSERT INTO api.bench_products
+  SELECT i, 'Product ' || i, round((1 + (i * 7919) % 10000 / 100.0)::numeric, 2) FROM generate_series(1, 500) AS i;
+INSERT INTO api.bench_orders
+  SELECT i, 1 + (i * 37) % 1000, timestamptz '2024-01-01' + i * interval '17 minutes'
+  FROM generate_series(1, 20000) AS i;
+-- Five items per order, 100,000 in all.
+INSERT INTO api.bench_items
+  SELECT (o - 1) * 5 + k, o, 1 + (o * 13 + k * 101) % 500, 1 + (o + k) % 5
+  FROM generate_series(1, 20000) AS o, generate_series(1, 5) AS k;
+CREATE INDEX ON api.bench_orders (customer_id);
+CREATE INDEX ON api.bench_items (order_id);
+CREATE INDEX ON api.bench_items (product_id);
+GRANT SELECT ON api.bench_customers, api.bench_orders, api.bench_items, api.bench_products TO web_anon;
+ANALYZE api.bench_customers, api.bench_orders, api.bench_items, api.bench_products;
+"""
+
+
 def with_database(dsn: str, dbname: str) -> str:
     """DSN with its database name replaced."""
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{dbname}"))
@@ -45,6 +83,8 @@ def prepare(devdb_root: Path, extra_rows: int) -> tuple[str, str]:
             conn.execute(EXTRA_NOTES_SQL, [extra_rows])
         # Fresh statistics, so the planner sees the table as it is now.
         conn.execute("ANALYZE private.notes, private.users")
+        conn.execute(ORDERS_SQL)
+    # Loaded before gunicorn starts, so its workers' schema cache already has the tables.
     return admin_dsn, auth_dsn
 
 
