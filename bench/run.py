@@ -2,7 +2,7 @@
 
     python -m bench.run [--devdb .devdb] [--workers 2] [--connections 8] [--duration 10] [--floor]
 
-For each scenario the URL is checked to answer 200 with exactly one row, then
+For each scenario the URL is checked to answer 200 with its expected rows, then
 measured with wrk; the transaction pgwsgi runs for it is rebuilt through
 pgwsgi's own pipeline, checked to return that row, and measured with pgbench
 using the same number of clients and the same duration. --floor adds gunicorn
@@ -60,6 +60,7 @@ class Scenario:
     query: str
     claims: dict[str, Any] | None
     about: str
+    rows: int = 1  # top-level rows the response must hold (checked before measuring)
 
 
 SCENARIOS = (
@@ -70,6 +71,22 @@ SCENARIOS = (
         "id=eq.1",
         {"role": "web_user", "sub": "alice"},
         "alice's JWT, GET of her private note by primary key (RLS: is_public or owner = sub)",
+    ),
+    Scenario(
+        "embed-2",
+        "/bench_orders",
+        "select=id,bench_customers(name),bench_items(qty)&order=id&limit=20",
+        None,
+        "anonymous GET of 20 orders, each with its customer (many-to-one) and its items (one-to-many)",
+        rows=20,
+    ),
+    Scenario(
+        "embed-20",
+        "/bench_orders",
+        "select=id,placed_at,bench_customers(name),bench_items(qty,bench_products(name,price))&order=id&limit=20",
+        None,
+        "anonymous GET of 20 orders with customer, items and each item's product (3 levels)",
+        rows=20,
     ),
 )
 
@@ -233,8 +250,8 @@ def _run_scenario(
     if authorization:
         headers.append(("Authorization", authorization))
     tx = statements.build_transaction(conn, bench.config, bench.snapshot, sc.path, sc.query, headers)
-    statements.verify(conn, tx)
-    httpload.verify(url, authorization)
+    statements.verify(conn, tx, sc.rows)
+    httpload.verify(url, authorization, sc.rows)
     script = bench.tmp / f"{sc.name}.sql"
     script.write_text(tx.script)
     pgbench.dry_run(bench.pgbench, bench.auth_dsn, script, tx.variables)
