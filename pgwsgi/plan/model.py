@@ -57,6 +57,7 @@ class EmbedPlan:
     offset: int
     inner: bool  # `!inner`: parents without related rows are dropped (EMB-INNER)
     hidden: bool  # `rel()`: selects nothing, no key in the output (EMB-EMPTY)
+    spread: bool = False  # `...rel()`: its keys are lifted into the parent (EMB-SPREAD-ONE, EMB-SPREAD-MANY)
 
 
 @dataclass(frozen=True)

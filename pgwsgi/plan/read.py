@@ -129,8 +129,6 @@ class _Level:
         return _output(item, rel, self.snapshot, self.target)
 
     def embed(self, item: SelectRelation, origin: Relation, path: EmbedPath) -> OutputColumn:
-        if item.spread:
-            raise ApiError(400, "PGRST127", "Feature not implemented", "Spread embedding is not implemented yet.")
         relationship, target = resolve_relationship(self.snapshot, origin, item, self.req.schema)
         key = item.alias or item.name
         here = (*path, key)
@@ -158,6 +156,7 @@ class _Level:
             offset=offset,
             inner=item.join == "inner",
             hidden=not item.children,
+            spread=item.spread,
         )
         return OutputColumn(None, key, embed=plan)
 

@@ -51,6 +51,9 @@ def select_with_embeds(
         n = aliases.next()
         lateral = sql.Identifier(f"pgrst_{n}")
         joins.append(_lateral(table, out.embed, lateral, aliases, join_params))
+        if out.embed.spread:
+            items.extend(_spread(out.embed, lateral))
+            continue
         if out.embed.hidden:
             continue
         value = sql.SQL("{}.body").format(lateral)
@@ -98,6 +101,36 @@ def _lateral(
     kind = sql.SQL("INNER JOIN LATERAL" if embed.inner else "LEFT JOIN LATERAL")
     on = sql.SQL("{}.body IS NOT NULL").format(lateral) if embed.inner else sql.SQL("TRUE")
     return sql.SQL(" {} (SELECT {} AS body FROM ({}) {}) AS {} ON {}").format(kind, body, rows, agg, lateral, on)
+
+
+def output_keys(outputs: tuple[OutputColumn, ...], relation: Any) -> list[str]:
+    """The keys a level's rows have: what a spread lifts into its parent."""
+    keys: list[str] = []
+    for out in outputs:
+        if out.embed is not None:
+            if out.embed.spread:
+                keys.extend(output_keys(out.embed.output, out.embed.relation))
+            elif not out.embed.hidden:
+                keys.append(out.name)
+        elif out.ref is None:
+            keys.extend(c.name for c in relation.columns)
+        else:
+            keys.append(out.name)
+    return keys
+
+
+def _spread(embed: EmbedPlan, lateral: sql.Identifier) -> list[sql.Composable]:
+    """A spread's keys as parent columns: values of a to-one embed, arrays for a to-many one."""
+    items: list[sql.Composable] = []
+    for key in output_keys(embed.output, embed.relation):
+        if embed.relationship.to_one:
+            value: sql.Composable = sql.SQL("{}.body -> {}").format(lateral, sql.Literal(key))
+        else:
+            value = sql.SQL(
+                "(SELECT coalesce(json_agg(pgrst_e -> {}), '[]') FROM json_array_elements({}.body) AS pgrst_e)"
+            ).format(sql.Literal(key), lateral)
+        items.append(sql.SQL("{} AS {}").format(value, sql.Identifier(key)))
+    return items
 
 
 def inner_exists(

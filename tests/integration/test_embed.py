@@ -162,3 +162,18 @@ def test_null_filter_on_an_embed_selects_parents_without_or_with_rows(client: Cl
 def test_null_filter_respects_the_embeds_filters(client: Client) -> None:
     got = rows(client, "/e_clients?select=id,e_projects()&e_projects.name=eq.IOS&e_projects=not.is.null")
     assert got == [{"id": 2}]
+
+
+def test_spread_of_a_to_one_embed_lifts_its_columns(client: Client) -> None:
+    got = rows(client, "/e_projects?select=name,...e_clients(client:name)&id=in.(1,5)&order=id")
+    assert got == [{"name": "Windows 7", "client": "Microsoft"}, {"name": "Orphan", "client": None}]
+
+
+def test_spread_of_a_to_many_embed_gives_arrays(client: Client) -> None:
+    got = rows(client, "/e_clients?select=name,...e_projects(project:name,id)&id=eq.1&e_projects.order=id")
+    assert got == [{"name": "Microsoft", "project": ["Windows 7", "Windows 10"], "id": [1, 2]}]
+
+
+def test_nested_spreads(client: Client) -> None:
+    got = rows(client, "/e_tasks?select=name,...e_projects(project:name,...e_clients(client:name))&id=eq.1")
+    assert got == [{"name": "Design w7", "project": "Windows 7", "client": "Microsoft"}]
