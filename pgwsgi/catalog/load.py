@@ -71,6 +71,8 @@ def load_snapshot(
         rep_rows = cur.fetchall()
         cur.execute(q["composite_types"], params)
         composite_rows = cur.fetchall()
+        cur.execute(q["unique_keys"])
+        unique_rows = cur.fetchall()
     functions = _functions(fn_rows)
     relations = _relations(rel_rows, col_rows)
     foreign_keys = tuple(
@@ -94,7 +96,7 @@ def load_snapshot(
         loaded_at=time.time(),
         computed_fields=MappingProxyType(_computed_fields(functions)),
         composite_types=MappingProxyType(_composite_types(composite_rows)),
-        relationships=MappingProxyType(build_relationships(foreign_keys, relations)),
+        relationships=MappingProxyType(build_relationships(foreign_keys, relations, _unique_keys(unique_rows))),
         representations=MappingProxyType(
             {
                 ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (
@@ -217,3 +219,10 @@ def _types(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
 
 def _composite_types(rows: list[dict[str, Any]]) -> dict[tuple[str, str], Relation]:
     return {k: Relation(k[0], k[1], "c", tuple(v), (), False, False, False) for k, v in _columns(rows).items()}
+
+
+def _unique_keys(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[frozenset[str]]]:
+    out: dict[tuple[str, str], list[frozenset[str]]] = defaultdict(list)
+    for r in rows:
+        out[(r["schema"], r["table"])].append(frozenset(r["columns"]))
+    return out

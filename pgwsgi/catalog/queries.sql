@@ -191,3 +191,14 @@ join pg_namespace tn on tn.oid = t.typnamespace
 left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
 where c.relkind = 'c' and n.nspname = any(%(type_schemas)s)
 order by 1, 2, a.attnum;
+
+-- name: unique_keys
+-- Column sets that are unique in each table (primary keys and UNIQUE constraints):
+-- a foreign key on one of them makes a one-to-one relationship (EMB-O2O).
+select n.nspname as schema, c.relname as "table",
+       array(select a.attname from unnest(con.conkey) k(num)
+             join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num order by a.attname) as columns
+from pg_constraint con
+join pg_class c on c.oid = con.conrelid
+join pg_namespace n on n.oid = c.relnamespace
+where con.contype in ('p', 'u') and n.nspname not in ('pg_catalog', 'information_schema');

@@ -44,10 +44,11 @@ def _exposes(rel: Relation, columns: tuple[str, ...]) -> bool:
     return all(rel.column(c) is not None for c in columns)
 
 
-def _link(out: dict[QName, list[Relationship]], child_rel: Relation, parent: QName, fk: ForeignKey) -> None:
-    """The many-to-one from CHILD to PARENT and its inverse (one-to-one when the FK is the child's key)."""
+def _link(
+    out: dict[QName, list[Relationship]], child_rel: Relation, parent: QName, fk: ForeignKey, one_to_one: bool
+) -> None:
+    """The many-to-one from CHILD to PARENT and its inverse, or one-to-one both ways."""
     child = (child_rel.schema, child_rel.name)
-    one_to_one = set(fk.columns) == set(child_rel.primary_key)
     forward: Cardinality = "one-to-one" if one_to_one else "many-to-one"
     backward: Cardinality = "one-to-one" if one_to_one else "one-to-many"
     out[child].append(Relationship(child, parent, forward, fk.name, fk.columns, fk.ref_columns))
@@ -55,9 +56,11 @@ def _link(out: dict[QName, list[Relationship]], child_rel: Relation, parent: QNa
 
 
 def build_relationships(
-    foreign_keys: tuple[ForeignKey, ...], relations: dict[QName, Relation] | object
+    foreign_keys: tuple[ForeignKey, ...],
+    relations: dict[QName, Relation] | object,
+    unique_keys: dict[QName, list[frozenset[str]]] | None = None,
 ) -> dict[QName, tuple[Relationship, ...]]:
-    """Every relationship, grouped by origin relation."""
+    """Every relationship, grouped by origin relation; UNIQUE_KEYS are each table's unique column sets."""
     rels: dict[QName, Relation] = dict(relations)  # type: ignore[call-overload]
     # Each table, and the exposed views that read only it, stand for one another.
     stand_ins: dict[QName, list[QName]] = defaultdict(list)
@@ -67,10 +70,12 @@ def build_relationships(
             stand_ins[rel.base].append(key)
     out: dict[QName, list[Relationship]] = defaultdict(list)
     for fk in foreign_keys:
+        # A foreign key that is also a primary key or UNIQUE makes the relationship one-to-one.
+        one_to_one = frozenset(fk.columns) in (unique_keys or {}).get((fk.schema, fk.table), [])
         for child in stand_ins.get((fk.schema, fk.table), ()):
             for parent in stand_ins.get((fk.ref_schema, fk.ref_table), ()):
                 if _exposes(rels[child], fk.columns) and _exposes(rels[parent], fk.ref_columns):
-                    _link(out, rels[child], parent, fk)
+                    _link(out, rels[child], parent, fk, one_to_one)
     by_table: dict[QName, list[ForeignKey]] = defaultdict(list)
     for fk in foreign_keys:
         by_table[(fk.schema, fk.table)].append(fk)

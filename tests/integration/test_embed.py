@@ -177,3 +177,13 @@ def test_spread_of_a_to_many_embed_gives_arrays(client: Client) -> None:
 def test_nested_spreads(client: Client) -> None:
     got = rows(client, "/e_tasks?select=name,...e_projects(project:name,...e_clients(client:name))&id=eq.1")
     assert got == [{"name": "Design w7", "project": "Windows 7", "client": "Microsoft"}]
+
+
+def test_one_to_one_through_a_unique_foreign_key(client: Client) -> None:
+    assert rows(client, "/e_users?select=name,e_passports(number)&id=in.(1,2)&order=id") == [
+        {"name": "Angela", "e_passports": None},
+        {"name": "Michael", "e_passports": {"number": "P-1"}},
+    ]
+    assert rows(client, "/e_passports?select=number,e_users(name)") == [
+        {"number": "P-1", "e_users": {"name": "Michael"}}
+    ]
