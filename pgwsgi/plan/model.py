@@ -96,6 +96,7 @@ class PlanOrder:
     ref: ColumnRef
     direction: Literal["asc", "desc"] | None
     nulls: Literal["first", "last"] | None
+    embed: EmbedPlan | None = None  # `order=rel(col)`: REF is a column of this to-one embed (Q-ORDER-RELATED)
 
 
 Media = Literal["json", "object", "object-stripped", "array-stripped", "csv"]

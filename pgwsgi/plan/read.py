@@ -8,6 +8,7 @@ from pgwsgi.api.model import (
     EmbedPath,
     Field,
     Filter,
+    OrderTerm,
     Preferences,
     SelectField,
     SelectItem,
@@ -69,11 +70,7 @@ def plan_read_of(
             raise _not_embedded(missing)
     embeds = _embeds_by_key(output)
     where = tuple(_condition(c, rel, snapshot, embeds) for c in (*q.root_filters(), *q.root_logic()))
-    order = tuple(
-        PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
-        for t in q.root_order()
-        if _no_related_order(t.relation)
-    )
+    order = tuple(_order_term(t, rel, snapshot, embeds) for t in q.root_order())
     limit, offset = (None, 0) if for_write else page(req, config)
     return ReadPlan(
         rel, output, where, order, limit, offset, req.preferences.count, media, content_type, config.db_max_rows
@@ -224,10 +221,21 @@ def _embeds_by_key(output: tuple[OutputColumn, ...]) -> dict[str, EmbedPlan]:
     return found
 
 
-def _no_related_order(relation: str | None) -> bool:
-    if relation is not None:
-        raise _not_embedded(relation)
-    return True
+def _order_term(t: OrderTerm, rel: Relation, snapshot: CatalogSnapshot, embeds: dict[str, EmbedPlan]) -> PlanOrder:
+    """An ORDER BY term; `rel(col)` orders by a column of a to-one embed (Q-ORDER-RELATED)."""
+    if t.relation is None:
+        return PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
+    embed = embeds.get(t.relation)
+    if embed is None:
+        raise _not_embedded(t.relation)
+    if not embed.relationship.to_one:
+        raise ApiError(
+            400,
+            "PGRST118",
+            f"A related order on '{t.relation}' is not possible",
+            f"'{rel.name}' and '{t.relation}' do not form a many-to-one or one-to-one relationship",
+        )
+    return PlanOrder(_ref(t.field, embed.relation, snapshot), t.direction, t.nulls, embed)
 
 
 def _not_embedded(name: str) -> ApiError:

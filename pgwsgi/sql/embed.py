@@ -133,6 +133,20 @@ def _spread(embed: EmbedPlan, lateral: sql.Identifier) -> list[sql.Composable]:
     return items
 
 
+def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: Any, params: list[Any]) -> sql.Composable:
+    """The value of REF in the one row a to-one EMBED relates PARENT to (for `order=rel(col)`)."""
+    from pgwsgi.sql.operators import column_expr
+
+    rel = embed.relationship
+    child = sql.Identifier("pgrst_o_" + embed.relation.name)
+    links = [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
+    value = column_expr(child, ref, params)
+    links += [condition(child, c, params) for c in embed.where]
+    return sql.SQL("(SELECT {} FROM {} AS {} WHERE {} LIMIT 1)").format(
+        value, sql.Identifier(embed.relation.schema, embed.relation.name), child, sql.SQL(" AND ").join(links)
+    )
+
+
 def inner_exists(
     parent: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, params: list[Any]
 ) -> list[sql.Composable]:

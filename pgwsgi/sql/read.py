@@ -13,7 +13,7 @@ from psycopg import sql
 from psycopg.types.numeric import Int8
 
 from pgwsgi.plan.model import OutputColumn, PlanCondition, PlanOrder, ReadPlan
-from pgwsgi.sql.embed import Aliases, inner_exists, select_with_embeds
+from pgwsgi.sql.embed import Aliases, inner_exists, related_value, select_with_embeds
 from pgwsgi.sql.operators import column_expr, condition
 
 Statement = tuple[sql.Composed, list[Any]]
@@ -109,7 +109,10 @@ def order_by(table: sql.Identifier, order: tuple[PlanOrder, ...], params: list[A
         return sql.SQL("")
     terms = []
     for o in order:
-        term = column_expr(table, o.ref, params)
+        if o.embed is not None:
+            term = related_value(table, o.embed, o.ref, params)
+        else:
+            term = column_expr(table, o.ref, params)
         if o.direction:
             term = sql.SQL("{} {}").format(term, sql.SQL(o.direction.upper()))
         if o.nulls:

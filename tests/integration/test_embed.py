@@ -187,3 +187,21 @@ def test_one_to_one_through_a_unique_foreign_key(client: Client) -> None:
     assert rows(client, "/e_passports?select=number,e_users(name)") == [
         {"number": "P-1", "e_users": {"name": "Michael"}}
     ]
+
+
+def test_related_order_by_a_to_one_embed(client: Client) -> None:
+    got = rows(client, "/e_projects?select=id,e_clients(name)&client_id=not.is.null&order=e_clients(name).desc,id")
+    assert [p["id"] for p in got] == [1, 2, 3, 4]  # Microsoft before Apple
+    got = rows(client, "/e_projects?select=id,e_clients(name)&order=e_clients(name).asc.nullsfirst,id")
+    assert [p["id"] for p in got] == [5, 3, 4, 1, 2]
+
+
+def test_related_order_on_a_to_many_embed_is_pgrst118(client: Client) -> None:
+    r = client.get("/e_clients?select=id,e_projects(id)&order=e_projects(id)")
+    assert r.status_code == 400
+    assert r.get_json() == {
+        "code": "PGRST118",
+        "message": "A related order on 'e_projects' is not possible",
+        "details": "'e_clients' and 'e_projects' do not form a many-to-one or one-to-one relationship",
+        "hint": None,
+    }
