@@ -96,7 +96,9 @@ def load_snapshot(
         loaded_at=time.time(),
         computed_fields=MappingProxyType(_computed_fields(functions)),
         composite_types=MappingProxyType(_composite_types(composite_rows)),
-        relationships=MappingProxyType(build_relationships(foreign_keys, relations, _unique_keys(unique_rows))),
+        relationships=MappingProxyType(
+            build_relationships(foreign_keys, relations, _unique_keys(unique_rows), _computed_relationships(functions))
+        ),
         representations=MappingProxyType(
             {
                 ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (
@@ -226,3 +228,13 @@ def _unique_keys(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[froze
     for r in rows:
         out[(r["schema"], r["table"])].append(frozenset(r["columns"]))
     return out
+
+
+def _computed_relationships(functions: dict[tuple[str, str], tuple[Function, ...]]) -> tuple[Function, ...]:
+    """Functions of one table row that return rows of a table: computed relationships (EMB-COMPUTED)."""
+    return tuple(
+        fn
+        for overloads in functions.values()
+        for fn in overloads
+        if fn.row_arg is not None and fn.returns_composite and not fn.outputs
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pgwsgi.catalog.model import ForeignKey, QName, Relation
 
@@ -29,10 +29,11 @@ class Relationship:
     origin: QName
     target: QName
     cardinality: Cardinality
-    constraint: str  # the foreign key's name (the junction's name for many-to-many)
+    constraint: str  # the foreign key's name (the junction's name for many-to-many, the function's if computed)
     origin_columns: tuple[str, ...]
     target_columns: tuple[str, ...]
     junction: Junction | None = None
+    function: QName | None = None  # a computed relationship: this function of the origin row (EMB-COMPUTED)
 
     @property
     def to_one(self) -> bool:
@@ -59,6 +60,7 @@ def build_relationships(
     foreign_keys: tuple[ForeignKey, ...],
     relations: dict[QName, Relation] | object,
     unique_keys: dict[QName, list[frozenset[str]]] | None = None,
+    computed: tuple[Any, ...] = (),
 ) -> dict[QName, tuple[Relationship, ...]]:
     """Every relationship, grouped by origin relation; UNIQUE_KEYS are each table's unique column sets."""
     rels: dict[QName, Relation] = dict(relations)  # type: ignore[call-overload]
@@ -93,4 +95,12 @@ def build_relationships(
                 out[origin].append(
                     Relationship(origin, target, "many-to-many", junction[1], a.ref_columns, b.ref_columns, j)
                 )
+    for fn in computed:
+        # A function of the origin's row returning the target's rows overrides a detected
+        # relationship of the same name (EMB-COMPUTED).
+        assert fn.row_arg is not None
+        card: Cardinality = "one-to-many" if fn.returns_set else "many-to-one"
+        origin, target = fn.row_arg, (fn.return_type_schema, fn.return_type)
+        out[origin] = [r for r in out[origin] if r.target[1] != fn.name]
+        out[origin].append(Relationship(origin, target, card, fn.name, (), (), None, (fn.schema, fn.name)))
     return {k: tuple(v) for k, v in out.items()}

@@ -28,6 +28,8 @@ def resolve_relationship(
 
 def _matches(rel: Relationship, item: SelectRelation) -> bool:
     name, hint = item.name, item.hint
+    if rel.function is not None:
+        return rel.function[1] == name and hint is None
     if hint is None:
         if rel.target[1] == name:
             return True

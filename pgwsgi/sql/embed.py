@@ -77,7 +77,11 @@ def _lateral(
     params.extend(join_params)
     source: sql.Composable = sql.SQL("{} AS {}").format(sql.Identifier(target.schema, target.name), child)
     links: list[sql.Composable] = []
-    if rel.junction is not None:
+    if rel.function is not None:
+        # A computed relationship: the function's rows for this parent row.
+        source = sql.SQL("{}({}) AS {}").format(sql.Identifier(*rel.function), parent, child)
+        links.append(sql.SQL("TRUE"))
+    elif rel.junction is not None:
         j = rel.junction
         junction = sql.Identifier(f"pgrst_{aliases.next()}_{j.relation[1]}")
         source = sql.SQL("{}, {} AS {}").format(source, sql.Identifier(*j.relation), junction)
@@ -139,12 +143,17 @@ def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: Any, params: li
 
     rel = embed.relationship
     child = sql.Identifier("pgrst_o_" + embed.relation.name)
-    links = [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
+    source: sql.Composable = sql.SQL("{} AS {}").format(
+        sql.Identifier(embed.relation.schema, embed.relation.name), child
+    )
+    links: list[sql.Composable] = [sql.SQL("TRUE")]
+    if rel.function is not None:
+        source = sql.SQL("{}({}) AS {}").format(sql.Identifier(*rel.function), parent, child)
+    else:
+        links = [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
     value = column_expr(child, ref, params)
     links += [condition(child, c, params) for c in embed.where]
-    return sql.SQL("(SELECT {} FROM {} AS {} WHERE {} LIMIT 1)").format(
-        value, sql.Identifier(embed.relation.schema, embed.relation.name), child, sql.SQL(" AND ").join(links)
-    )
+    return sql.SQL("(SELECT {} FROM {} WHERE {} LIMIT 1)").format(value, source, sql.SQL(" AND ").join(links))
 
 
 def inner_exists(
@@ -162,7 +171,10 @@ def exists_clause(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, pa
         sql.Identifier(embed.relation.schema, embed.relation.name), child
     )
     links: list[sql.Composable] = []
-    if rel.junction is not None:
+    if rel.function is not None:
+        source = sql.SQL("{}({}) AS {}").format(sql.Identifier(*rel.function), parent, child)
+        links.append(sql.SQL("TRUE"))
+    elif rel.junction is not None:
         j = rel.junction
         junction = aliases.name(j.relation[1])
         source = sql.SQL("{}, {} AS {}").format(source, sql.Identifier(*j.relation), junction)

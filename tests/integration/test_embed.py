@@ -205,3 +205,16 @@ def test_related_order_on_a_to_many_embed_is_pgrst118(client: Client) -> None:
         "details": "'e_clients' and 'e_projects' do not form a many-to-one or one-to-one relationship",
         "hint": None,
     }
+
+
+def test_computed_relationships(client: Client) -> None:
+    got = rows(client, "/e_clients?select=id,big_projects(name)&id=in.(1,2)&order=id&big_projects.order=id")
+    assert got == [
+        {"id": 1, "big_projects": [{"name": "Windows 7"}, {"name": "Windows 10"}]},
+        {"id": 2, "big_projects": []},
+    ]
+    got = rows(client, "/e_projects?select=id,owner_client(name)&id=in.(3,5)&order=id")
+    # A non-SETOF SQL function that finds nothing still returns one row, of NULLs.
+    assert got == [{"id": 3, "owner_client": {"name": "Apple"}}, {"id": 5, "owner_client": {"name": None}}]
+    got = rows(client, "/e_clients?select=id,big_projects!inner()&order=id")
+    assert got == [{"id": 1}]
