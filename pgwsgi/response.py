@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -17,6 +18,9 @@ from pgwsgi.errors import JSON_CT, ApiError
 from pgwsgi.plan.call import CallPlan, resolve_function
 from pgwsgi.plan.model import ReadPlan
 from pgwsgi.plan.mutate import MutatePlan
+from pgwsgi.version import POSTGREST_VERSION
+
+log = logging.getLogger("pgwsgi")
 
 VARY = "Accept, Prefer, Range"
 
@@ -107,6 +111,7 @@ def render_read(
     prefs_applied = applied(req.preferences)
     if prefs_applied:
         headers.append(("Preference-Applied", prefs_applied))
+    headers.extend(legacy_warnings(plan))
     # HEAD carries no body and, like PostgREST, no Content-Length: an empty iterator
     # keeps werkzeug from computing one.
     body: bytes | Iterator[bytes] = iter(()) if req.method == "HEAD" else (row["body"] or "").encode()
@@ -347,3 +352,19 @@ def render_call_options(req: ApiRequest, snapshot: CatalogSnapshot) -> Response:
     resp.headers["Allow"] = "OPTIONS,POST" if volatile else "OPTIONS,GET,HEAD,POST"
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
+
+
+def legacy_warnings(plan: ReadPlan) -> list[tuple[str, str]]:
+    """EMB-LEGACY-NAME: the deprecation Warning for an aliased embed addressed by its relation name."""
+    out = []
+    for name, alias in plan.legacy_names:
+        log.warning("Embedded resource %r was referenced by relation name even though it has the alias %r", name, alias)
+        out.append(
+            (
+                "Warning",
+                f'299 PostgRESTv{POSTGREST_VERSION} "Embedded resource was referenced by relation name '
+                "even though it has an alias. This is deprecated and will stop working in a future release. "
+                f'Update `{name}` to `{alias}` in query string filters, orders or limits."',
+            )
+        )
+    return out

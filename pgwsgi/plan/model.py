@@ -116,3 +116,4 @@ class ReadPlan:
     media: Media
     content_type: str
     max_rows: int | None = None
+    legacy_names: tuple[tuple[str, str], ...] = ()  # embeds addressed by relation name despite an alias

@@ -73,7 +73,17 @@ def plan_read_of(
     order = tuple(_order_term(t, rel, snapshot, embeds) for t in q.root_order())
     limit, offset = (None, 0) if for_write else page(req, config)
     return ReadPlan(
-        rel, output, where, order, limit, offset, req.preferences.count, media, content_type, config.db_max_rows
+        rel,
+        output,
+        where,
+        order,
+        limit,
+        offset,
+        req.preferences.count,
+        media,
+        content_type,
+        config.db_max_rows,
+        tuple(ctx.legacy),
     )
 
 
@@ -115,6 +125,7 @@ class _Level:
     def __init__(self, req: ApiRequest, snapshot: CatalogSnapshot, config: Config, target: QName) -> None:
         self.req, self.snapshot, self.config, self.target = req, snapshot, config, target
         self.paths: set[EmbedPath] = set()
+        self.legacy: list[tuple[str, str]] = []  # (relation name, alias) pairs addressed the old way
 
     def outputs(self, items: tuple[SelectItem, ...], rel: Relation, path: EmbedPath) -> tuple[OutputColumn, ...]:
         out = tuple(self.output(item, rel, path) for item in items)
@@ -130,10 +141,24 @@ class _Level:
         key = item.alias or item.name
         here = (*path, key)
         self.paths.add(here)
-        if item.alias:
-            self.paths.add((*path, item.name))  # the relation name also works (EMB-LEGACY-NAME)
         q = self.req.query
-        names = {here, (*path, item.name)}
+        names = {here}
+        legacy = (*path, item.name)
+        if item.alias and item.alias != item.name:
+            used = any(p[: len(legacy)] == legacy for p, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets))
+            if used:
+                # EMB-LEGACY-NAME: the relation name of an aliased embed, deprecated.
+                if not self.config.url_use_legacy_target_names:
+                    raise ApiError(
+                        400,
+                        "PGRST108",
+                        f"'{item.name}' is not an embedded resource in this request",
+                        "Target names are not allowed in filters if they have an alias",
+                        f"Change '{item.name}' to '{item.alias}' in filters, orders or limits.",
+                    )
+                self.legacy.append((item.name, item.alias))
+            self.paths.add(legacy)
+            names.add(legacy)
         conditions = [f for p, f in q.filters if p in names] + [t for p, t in q.logic if p in names]
         order = next((terms for p, terms in q.order if p in names), ())
         limit = next((n for p, n in q.limits if p in names), None)

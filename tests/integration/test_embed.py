@@ -218,3 +218,26 @@ def test_computed_relationships(client: Client) -> None:
     assert got == [{"id": 3, "owner_client": {"name": "Apple"}}, {"id": 5, "owner_client": {"name": None}}]
     got = rows(client, "/e_clients?select=id,big_projects!inner()&order=id")
     assert got == [{"id": 1}]
+
+
+def test_aliased_embed_by_relation_name_warns(client: Client) -> None:
+    r = client.get("/e_clients?select=id,work:e_projects(id)&id=eq.1&e_projects.order=id.desc")
+    assert r.status_code == 200
+    assert r.get_json() == [{"id": 1, "work": [{"id": 2}, {"id": 1}]}]
+    assert r.headers["Warning"] == (
+        '299 PostgRESTv16.1 "Embedded resource was referenced by relation name even though it has an alias. '
+        "This is deprecated and will stop working in a future release. Update `e_projects` to `work` in query "
+        'string filters, orders or limits."'
+    )
+
+
+def test_aliased_embed_by_relation_name_refused_without_legacy_names(make_client) -> None:  # noqa: ANN001
+    client = make_client(url_use_legacy_target_names=False)
+    r = client.get("/e_clients?select=id,work:e_projects(id)&e_projects.order=id.desc")
+    assert r.status_code == 400
+    assert r.get_json() == {
+        "code": "PGRST108",
+        "message": "'e_projects' is not an embedded resource in this request",
+        "details": "Target names are not allowed in filters if they have an alias",
+        "hint": "Change 'e_projects' to 'work' in filters, orders or limits.",
+    }
