@@ -42,6 +42,8 @@ class OutputColumn:
     cast: TypeName | None = None
     formatter: QName | None = None  # domain -> json (or text for CSV) cast function
     embed: EmbedPlan | None = None
+    aggregate: str | None = None  # sum, avg, max, min, count (Q-SELECT-AGG); `ref` None with count = count(*)
+    aggregate_cast: TypeName | None = None
 
 
 @dataclass(frozen=True)

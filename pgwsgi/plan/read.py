@@ -108,11 +108,13 @@ def _expand_star(
 ) -> tuple[OutputColumn, ...]:
     """`*` as explicit columns when a column has a domain representation (M-DOMAIN-REP)."""
     formatters = {c.name: snapshot.representation(c.nominal_type, target) for c in rel.columns}
-    if not any(formatters.values()) or all(o.ref is not None or o.embed is not None for o in output):
+    # With aggregates, `*` must be explicit columns too: they are grouped by (Q-SELECT-GROUPBY).
+    needed = any(formatters.values()) or any(o.aggregate for o in output)
+    if not needed or all(o.ref is not None or o.embed is not None or o.aggregate for o in output):
         return output
     expanded: list[OutputColumn] = []
     for o in output:
-        if o.ref is None and o.embed is None:
+        if o.ref is None and o.embed is None and not o.aggregate:
             expanded.extend(OutputColumn(ColumnRef(c), c.name, None, formatters[c.name]) for c in rel.columns)
         else:
             expanded.append(o)
@@ -134,7 +136,20 @@ class _Level:
     def output(self, item: SelectItem, rel: Relation, path: EmbedPath) -> OutputColumn:
         if isinstance(item, SelectRelation):
             return self.embed(item, rel, path)
+        if item.aggregate is not None:
+            return self.aggregate(item, rel)
         return _output(item, rel, self.snapshot, self.target)
+
+    def aggregate(self, item: SelectField, rel: Relation) -> OutputColumn:
+        """`col.sum()`, `count()`, with casts before and after (Q-SELECT-AGG); needs db-aggregates-enabled."""
+        if not self.config.db_aggregates_enabled:
+            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
+        assert item.aggregate is not None
+        ref = None if item.field.name == "*" else _ref(item.field, rel, self.snapshot)
+        cast = _type(item.cast, self.snapshot) if item.cast else None
+        after = _type(item.aggregate_cast, self.snapshot) if item.aggregate_cast else None
+        name = item.alias or item.aggregate.lower()  # Q-SELECT-AGG-NAME
+        return OutputColumn(ref, name, cast, None, aggregate=item.aggregate.lower(), aggregate_cast=after)
 
     def embed(self, item: SelectRelation, origin: Relation, path: EmbedPath) -> OutputColumn:
         relationship, target = resolve_relationship(self.snapshot, origin, item, self.req.schema)
@@ -184,8 +199,6 @@ class _Level:
 
 
 def _output(item: SelectField, rel: Relation, snapshot: CatalogSnapshot, target: QName) -> OutputColumn:
-    if item.aggregate is not None:
-        raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
     if item.field.name == "*":
         return OutputColumn(None, "*")
     ref = _ref(item.field, rel, snapshot)

@@ -241,3 +241,18 @@ def test_aliased_embed_by_relation_name_refused_without_legacy_names(make_client
         "details": "Target names are not allowed in filters if they have an alias",
         "hint": "Change 'e_projects' to 'work' in filters, orders or limits.",
     }
+
+
+def test_aggregates_need_to_be_enabled(client: Client) -> None:
+    r = client.get("/items?select=price.sum()")
+    assert (r.status_code, r.get_json()["code"]) == (400, "PGRST123")
+
+
+def test_aggregates_group_by_the_other_columns(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_aggregates_enabled=True)
+    assert rows(client, "/items?select=price.sum(),count()&id=lte.4") == [{"sum": 15.00, "count": 4}]
+    got = rows(
+        client, "/e_projects?select=client_id,n:count(),top:id.max()::text&client_id=not.is.null&order=client_id"
+    )
+    assert got == [{"client_id": 1, "n": 2, "top": "2"}, {"client_id": 2, "n": 2, "top": "4"}]
+    assert rows(client, "/items?select=price::int.avg()::text&id=lte.2") == [{"avg": "2.5000000000000000"}]
