@@ -68,8 +68,12 @@ def build_relationships(
     stand_ins: dict[QName, list[QName]] = defaultdict(list)
     for key, rel in rels.items():
         stand_ins[key].append(key)
-        if rel.base is not None and rel.base != key:
-            stand_ins[rel.base].append(key)
+        # Follow a chain of views down to its table, through views the snapshot knows.
+        base, seen = rel.base, {key}
+        while base is not None and base not in seen:
+            seen.add(base)
+            stand_ins[base].append(key)
+            base = rels[base].base if base in rels else None
     out: dict[QName, list[Relationship]] = defaultdict(list)
     for fk in foreign_keys:
         # A foreign key that is also a primary key or UNIQUE makes the relationship one-to-one.

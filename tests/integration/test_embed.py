@@ -256,3 +256,21 @@ def test_aggregates_group_by_the_other_columns(make_client) -> None:  # noqa: AN
     )
     assert got == [{"client_id": 1, "n": 2, "top": "2"}, {"client_id": 2, "n": 2, "top": "4"}]
     assert rows(client, "/items?select=price::int.avg()::text&id=lte.2") == [{"avg": "2.5000000000000000"}]
+
+
+def test_composite_foreign_key(client: Client) -> None:
+    assert rows(client, "/e_visits?select=id,e_sites(label)&order=id") == [
+        {"id": 1, "e_sites": {"label": "Paris"}},
+        {"id": 2, "e_sites": {"label": "Boston"}},
+        {"id": 3, "e_sites": {"label": "Paris"}},
+    ]
+    assert rows(client, "/e_sites?select=label,e_visits(id)&region=eq.eu&e_visits.order=id") == [
+        {"label": "Paris", "e_visits": [{"id": 1}, {"id": 3}]}
+    ]
+
+
+def test_view_over_a_view_keeps_the_relationships(client: Client) -> None:
+    got = rows(client, "/e_projects_v2?select=name,e_clients(name)&id=eq.3")
+    assert got == [{"name": "IOS", "e_clients": {"name": "Apple"}}]
+    got = rows(client, "/e_clients?select=name,e_projects_v2(id)&id=eq.1&e_projects_v2.order=id")
+    assert got == [{"name": "Microsoft", "e_projects_v2": [{"id": 1}, {"id": 2}]}]
