@@ -75,21 +75,7 @@ def _lateral(
     select_list, select_params, joins, join_params = select_with_embeds(child, embed.output, aliases)
     params.extend(select_params)
     params.extend(join_params)
-    source: sql.Composable = sql.SQL("{} AS {}").format(sql.Identifier(target.schema, target.name), child)
-    links: list[sql.Composable] = []
-    if rel.function is not None:
-        # A computed relationship: the function's rows for this parent row.
-        source = sql.SQL("{}({}) AS {}").format(sql.Identifier(*rel.function), parent, child)
-        links.append(sql.SQL("TRUE"))
-    elif rel.junction is not None:
-        j = rel.junction
-        junction = sql.Identifier(f"pgrst_{aliases.next()}_{j.relation[1]}")
-        source = sql.SQL("{}, {} AS {}").format(source, sql.Identifier(*j.relation), junction)
-        links += [_eq(junction, a, child, b) for a, b in zip(j.target_columns, rel.target_columns, strict=True)]
-        links += [_eq(junction, a, parent, b) for a, b in zip(j.origin_columns, rel.origin_columns, strict=True)]
-    else:
-        links += [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
-    links += [condition(child, c, params) for c in embed.where]
+    source, links = _related_rows(parent, embed, child, aliases, params)
     where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(links))
     order = order_by(child, embed.order, params)
     paging: sql.Composable = sql.SQL("")
@@ -141,18 +127,9 @@ def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: Any, params: li
     """The value of REF in the one row a to-one EMBED relates PARENT to (for `order=rel(col)`)."""
     from pgwsgi.sql.operators import column_expr
 
-    rel = embed.relationship
     child = sql.Identifier("pgrst_o_" + embed.relation.name)
-    source: sql.Composable = sql.SQL("{} AS {}").format(
-        sql.Identifier(embed.relation.schema, embed.relation.name), child
-    )
-    links: list[sql.Composable] = [sql.SQL("TRUE")]
-    if rel.function is not None:
-        source = sql.SQL("{}({}) AS {}").format(sql.Identifier(*rel.function), parent, child)
-    else:
-        links = [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
     value = column_expr(child, ref, params)
-    links += [condition(child, c, params) for c in embed.where]
+    source, links = _related_rows(parent, embed, child, Aliases(prefix="pgrst_o"), params)
     return sql.SQL("(SELECT {} FROM {} WHERE {} LIMIT 1)").format(value, source, sql.SQL(" AND ").join(links))
 
 
@@ -165,13 +142,22 @@ def inner_exists(
 
 def exists_clause(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: list[Any]) -> sql.Composable:
     """`EXISTS (related rows of PARENT that pass the embed's filters and its own inner embeds)`."""
-    rel = embed.relationship
     child = aliases.name(embed.relation.name)
-    source: sql.Composable = sql.SQL("{} AS {}").format(
-        sql.Identifier(embed.relation.schema, embed.relation.name), child
-    )
+    source, links = _related_rows(parent, embed, child, aliases, params)
+    links += inner_exists(child, embed.output, aliases, params)
+    return sql.SQL("EXISTS (SELECT 1 FROM {} WHERE {})").format(source, sql.SQL(" AND ").join(links))
+
+
+def _related_rows(
+    parent: sql.Identifier, embed: EmbedPlan, child: sql.Identifier, aliases: Aliases, params: list[Any]
+) -> tuple[sql.Composable, list[sql.Composable]]:
+    """FROM and WHERE items that give the rows of EMBED related to one PARENT row, as CHILD."""
+    rel = embed.relationship
+    target = embed.relation
+    source: sql.Composable = sql.SQL("{} AS {}").format(sql.Identifier(target.schema, target.name), child)
     links: list[sql.Composable] = []
     if rel.function is not None:
+        # A computed relationship: the function's rows for this parent row.
         source = sql.SQL("{}({}) AS {}").format(sql.Identifier(*rel.function), parent, child)
         links.append(sql.SQL("TRUE"))
     elif rel.junction is not None:
@@ -183,8 +169,7 @@ def exists_clause(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, pa
     else:
         links += [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
     links += [condition(child, c, params) for c in embed.where]
-    links += inner_exists(child, embed.output, aliases, params)
-    return sql.SQL("EXISTS (SELECT 1 FROM {} WHERE {})").format(source, sql.SQL(" AND ").join(links))
+    return source, links
 
 
 def _eq(left: sql.Identifier, a: str, right: sql.Identifier, b: str) -> sql.Composable:
