@@ -183,6 +183,13 @@ class _Level:
                 min(limit, self.config.db_max_rows) if limit is not None else self.config.db_max_rows
             )  # EMB-MAX-ROWS
         output = self.outputs(item.children, target, here) if item.children else ()
+        if item.spread and not relationship.to_one and any(o.aggregate for o in output):
+            raise ApiError(
+                400,
+                "PGRST127",
+                "Feature not implemented",
+                "Aggregates are not implemented for one-to-many or many-to-many spreads.",
+            )
         plan = EmbedPlan(
             relationship=relationship,
             relation=target,

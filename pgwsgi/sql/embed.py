@@ -67,7 +67,7 @@ def select_with_embeds(
 def _lateral(
     parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: list[Any]
 ) -> sql.Composable:
-    from pgwsgi.sql.read import order_by
+    from pgwsgi.sql.read import group_by, order_by
 
     rel = embed.relationship
     target = embed.relation
@@ -77,6 +77,7 @@ def _lateral(
     params.extend(join_params)
     source, links = _related_rows(parent, embed, child, aliases, params)
     where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(links))
+    where = sql.Composed([where, group_by(embed.output)])  # aggregates group within the embed (EMB-AGG)
     order = order_by(child, embed.order, params)
     paging: sql.Composable = sql.SQL("")
     if embed.limit is not None:

@@ -274,3 +274,16 @@ def test_view_over_a_view_keeps_the_relationships(client: Client) -> None:
     assert got == [{"name": "IOS", "e_clients": {"name": "Apple"}}]
     got = rows(client, "/e_clients?select=name,e_projects_v2(id)&id=eq.1&e_projects_v2.order=id")
     assert got == [{"name": "Microsoft", "e_projects_v2": [{"id": 1}, {"id": 2}]}]
+
+
+def test_aggregates_inside_an_embed_group_per_parent(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_aggregates_enabled=True)
+    got = rows(client, "/e_clients?select=name,e_projects(count())&order=id")
+    assert got == [
+        {"name": "Microsoft", "e_projects": [{"count": 2}]},
+        {"name": "Apple", "e_projects": [{"count": 2}]},
+        {"name": "Nobody", "e_projects": [{"count": 0}]},
+    ]
+    r = client.get("/e_clients?select=name,...e_projects(count())")
+    assert r.status_code == 400
+    assert r.get_json()["details"] == "Aggregates are not implemented for one-to-many or many-to-many spreads."
