@@ -287,3 +287,10 @@ def test_aggregates_inside_an_embed_group_per_parent(make_client) -> None:  # no
     r = client.get("/e_clients?select=name,...e_projects(count())")
     assert r.status_code == 400
     assert r.get_json()["details"] == "Aggregates are not implemented for one-to-many or many-to-many spreads."
+
+
+def test_partitioned_tables_embed_and_partitions_stay_hidden(client: Client) -> None:
+    got = rows(client, "/e_clients?select=id,e_events(id)&id=in.(1,2)&order=id&e_events.order=id")
+    assert got == [{"id": 1, "e_events": [{"id": 1}, {"id": 2}]}, {"id": 2, "e_events": [{"id": 3}]}]
+    assert rows(client, "/e_events?select=id,e_clients(name)&id=eq.3") == [{"id": 3, "e_clients": {"name": "Apple"}}]
+    assert client.get("/e_events_2024").status_code == 404
