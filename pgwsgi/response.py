@@ -61,17 +61,19 @@ def range_status(lower: int, page_total: int, total: int | None) -> int:
     return 200
 
 
+def singular_error(rows: int) -> ApiError:
+    """PGRST116: a singular response (T-SINGULAR) that is not exactly one row."""
+    return ApiError(
+        406, "PGRST116", "Cannot coerce the result to a single JSON object", f"The result contains {rows} rows"
+    )
+
+
 def check_singular(plan: ReadPlan) -> Any:
     """A row check that rejects a singular response of other than one row (PGRST116)."""
 
     def check(row: dict[str, Any]) -> None:
         if plan.media in ("object", "object-stripped") and row["page_total"] != 1:
-            raise ApiError(
-                406,
-                "PGRST116",
-                "Cannot coerce the result to a single JSON object",
-                f"The result contains {row['page_total']} rows",
-            )
+            raise singular_error(row["page_total"])
 
     return check
 
@@ -126,10 +128,17 @@ def render_read(
     return resp
 
 
+def header_path(name: str) -> str:
+    """`/<name>` for a Location-like header.
+
+    PostgREST writes the name's UTF-8 bytes as they are; a WSGI header carries
+    bytes as latin-1 characters (PEP 3333).
+    """
+    return ("/" + name).encode("utf-8").decode("latin-1")
+
+
 def _content_location(req: ApiRequest) -> str:
-    # PostgREST writes the decoded name's UTF-8 bytes as they are; a WSGI header
-    # carries bytes as latin-1 characters (PEP 3333).
-    path = ("/" + req.name).encode("utf-8").decode("latin-1")
+    path = header_path(req.name)
     return f"{path}?{req.query.canonical}" if req.query.canonical else path
 
 
@@ -222,9 +231,7 @@ def check_mutation(plan: MutatePlan) -> Any:
     def check(row: dict[str, Any]) -> None:
         n = row["page_total"]
         if plan.media in ("object", "object-stripped") and n != 1:
-            raise ApiError(
-                406, "PGRST116", "Cannot coerce the result to a single JSON object", f"The result contains {n} rows"
-            )
+            raise singular_error(n)
         if plan.max_affected is not None and n > plan.max_affected:
             raise ApiError(
                 400,
@@ -289,7 +296,7 @@ def _location(plan: MutatePlan, doc: str) -> str:
     """`/<table>?pk=eq.v&...` for the row a headers-only POST created (H-LOCATION)."""
     values = json.loads(doc)
     pairs = [(k, "is.null" if values.get(k) is None else f"eq.{values[k]}") for k in plan.location_keys]
-    path = ("/" + plan.relation.name).encode("utf-8").decode("latin-1")
+    path = header_path(plan.relation.name)
     return path + "?" + urlencode(pairs, quote_via=quote)
 
 

@@ -143,3 +143,16 @@ def bearer(**claims: Any) -> dict[str, str]:
 def expired(**claims: Any) -> dict[str, str]:
     """An Authorization header with a token that expired a minute ago."""
     return bearer(exp=int(time.time()) - 60, **claims)
+
+
+JSON = "application/json; charset=utf-8"
+
+
+def assert_error(
+    r: Any, status: int, code: str, message: str, details: str | None = None, hint: str | None = None
+) -> None:
+    """PostgREST's error shape (E-BODY, E-HEADERS)."""
+    assert r.status_code == status, r.get_data(as_text=True)
+    assert r.headers["Content-Type"] == JSON
+    assert r.headers["Proxy-Status"] == f"PostgREST; error={code}"
+    assert r.get_json() == {"code": code, "message": message, "details": details, "hint": hint}

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from werkzeug.test import Client
 
-from tests.conftest import Server, bearer
+from tests.conftest import Server, assert_error, bearer
 
 JSON = "application/json; charset=utf-8"
 SINGULAR = "application/vnd.pgrst.object+json"
@@ -62,16 +62,6 @@ def assert_json(r: Any, status: int = 200) -> Any:
     data = r.get_data()
     assert r.headers["Content-Length"] == str(len(data))
     return json.loads(data)
-
-
-def assert_error(
-    r: Any, status: int, code: str, message: str, details: str | None = None, hint: str | None = None
-) -> None:
-    """PostgREST's error shape (E-BODY, E-HEADERS)."""
-    assert r.status_code == status, r.get_data(as_text=True)
-    assert r.headers["Content-Type"] == JSON
-    assert r.headers["Proxy-Status"] == f"PostgREST; error={code}"
-    assert r.get_json() == {"code": code, "message": message, "details": details, "hint": hint}
 
 
 def assert_no_content(r: Any) -> None:
