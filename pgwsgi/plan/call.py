@@ -7,7 +7,6 @@ when it has one, else the columns of its OUT/TABLE parameters.
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +16,7 @@ from pgwsgi.api.model import ApiRequest
 from pgwsgi.catalog.model import CatalogSnapshot, Column, Function, Parameter, Relation
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError
+from pgwsgi.fuzzy import FuzzySet
 from pgwsgi.plan.model import ReadPlan
 from pgwsgi.plan.read import plan_read_of
 
@@ -209,14 +209,14 @@ def _not_found(
     if overloads and keys:  # an empty list "()" has nothing for the fuzzy match to go on
         options = ["(" + ", ".join(sorted(p.name for p in f.parameters)) + ")" for f in overloads]
         # PostgREST keeps a parameter-list suggestion scoring 0.33 or more (names need 0.75).
-        close = difflib.get_close_matches("(" + ", ".join(keys) + ")", options, n=1, cutoff=0.33)
+        close = FuzzySet(options).get_one("(" + ", ".join(keys) + ")")
         if close:
-            hint = f"Perhaps you meant to call the function {func}{close[0]}"
+            hint = f"Perhaps you meant to call the function {func}{close}"
     elif not overloads:
-        names = [n for (s, n) in snapshot.functions if s == req.schema]
-        close = difflib.get_close_matches(req.name, names, n=1, cutoff=0.75)
+        names = sorted(n for (s, n) in snapshot.functions if s == req.schema)
+        close = FuzzySet(names).get_one(req.name, 0.75)
         if close:
-            hint = f"Perhaps you meant to call the function {req.schema}.{close[0]}"
+            hint = f"Perhaps you meant to call the function {req.schema}.{close}"
     return ApiError(404, "PGRST202", f"{message} in the schema cache", details, hint)
 
 
