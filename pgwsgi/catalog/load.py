@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections import defaultdict
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -14,8 +15,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from pgwsgi.catalog.model import CatalogSnapshot, Column, ForeignKey, Function, Parameter, Relation
+from pgwsgi.catalog.model import CatalogSnapshot, Column, ForeignKey, Function, Parameter, QName, Relation
 from pgwsgi.catalog.relationships import build_relationships
+from pgwsgi.catalog.viewkeys import KeyConstraint, KeyDependency, ViewSource, key_dependencies
 
 log = logging.getLogger("pgwsgi.catalog")
 
@@ -53,7 +55,11 @@ def load_snapshot(
     """Read the catalog of SCHEMAS (and cast types of EXTRA_SEARCH_PATH) through CONN."""
     started = time.monotonic()
     q = _queries()
-    params = {"schemas": list(schemas), "type_schemas": ["pg_catalog", *schemas, *extra_search_path]}
+    params = {
+        "schemas": list(schemas),
+        "type_schemas": ["pg_catalog", *schemas, *extra_search_path],
+        "view_schemas": [*schemas, *extra_search_path],
+    }
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute("set transaction read only")
         cur.execute("select set_config('search_path', '', true)")
@@ -61,8 +67,10 @@ def load_snapshot(
         rel_rows = cur.fetchall()
         cur.execute(q["columns"], params)
         col_rows = cur.fetchall()
-        cur.execute(q["foreign_keys"], params)
-        fk_rows = cur.fetchall()
+        cur.execute(q["key_constraints"], params)
+        key_rows = cur.fetchall()
+        cur.execute(q["views"], params)
+        view_rows = cur.fetchall()
         cur.execute(q["functions"], params)
         fn_rows = cur.fetchall()
         cur.execute(q["types"], params)
@@ -85,8 +93,11 @@ def load_snapshot(
             r["ref_table"],
             tuple(r["ref_columns"]),
         )
-        for r in fk_rows
+        for r in key_rows
+        if r["kind"] == "f"
     )
+    view_keys = key_dependencies([ViewSource(**r) for r in view_rows], _key_constraints(key_rows))
+    relations = _with_view_primary_keys(relations, view_keys)
     snapshot = CatalogSnapshot(
         relations=MappingProxyType(relations),
         foreign_keys=foreign_keys,
@@ -97,7 +108,9 @@ def load_snapshot(
         computed_fields=MappingProxyType(_computed_fields(functions)),
         composite_types=MappingProxyType(_composite_types(composite_rows)),
         relationships=MappingProxyType(
-            build_relationships(foreign_keys, relations, _unique_keys(unique_rows), _computed_relationships(functions))
+            build_relationships(
+                foreign_keys, relations, _unique_keys(unique_rows), _computed_relationships(functions), view_keys
+            )
         ),
         representations=MappingProxyType(
             {
@@ -154,7 +167,6 @@ def _relations(rel_rows: list[dict[str, Any]], col_rows: list[dict[str, Any]]) -
             updatable=bool(mask & 4),
             deletable=bool(mask & 16),
             description=r["description"],
-            base=(r["base_schema"], r["base_name"]) if r["base_name"] else None,
         )
     return out
 
@@ -238,3 +250,43 @@ def _computed_relationships(functions: dict[tuple[str, str], tuple[Function, ...
         for fn in overloads
         if fn.row_arg is not None and fn.returns_composite and not fn.outputs
     )
+
+
+def _key_constraints(rows: list[dict[str, Any]]) -> list[KeyConstraint]:
+    """Both sides of each key: a foreign key's referenced columns are a key too (f_ref)."""
+    out = []
+    for r in rows:
+        kind = "p" if r["kind"] == "p" else "f"
+        out.append(
+            KeyConstraint(
+                r["name"], kind, r["table_oid"], (r["schema"], r["table"]), tuple(r["attnums"]), tuple(r["columns"])
+            )
+        )
+        if kind == "f":
+            out.append(
+                KeyConstraint(
+                    r["name"],
+                    "f_ref",
+                    r["ref_oid"],
+                    (r["ref_schema"], r["ref_table"]),
+                    tuple(r["ref_attnums"]),
+                    tuple(r["ref_columns"]),
+                )
+            )
+    return out
+
+
+def _with_view_primary_keys(relations: dict[QName, Relation], view_keys: list[KeyDependency]) -> dict[QName, Relation]:
+    """Views get the primary keys of the tables they expose whole (T-PK-NEEDED, EMB-M2M junction views).
+
+    Where a key column is shown twice, the first of its view columns stands for it.
+    """
+    keys: dict[QName, list[str]] = defaultdict(list)
+    for d in view_keys:
+        if d.kind == "p":
+            keys[d.view].extend(views[0] for _, views in d.columns)
+    out = dict(relations)
+    for name, cols in keys.items():
+        if name in out and out[name].kind in ("v", "m"):
+            out[name] = replace(out[name], primary_key=tuple(cols))
+    return out

@@ -6,11 +6,12 @@ swaps it in whole, so nothing here is ever mutated after construction.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from pgwsgi.fuzzy import FuzzySet
 
 QName = tuple[str, str]  # (schema, name)
 
@@ -53,7 +54,6 @@ class Relation:
     updatable: bool
     deletable: bool
     description: str | None = None
-    base: QName | None = None  # a view's one base table (EMB-VIEWS)
     by_name: Mapping[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +131,8 @@ class CatalogSnapshot:
     composite_types: Mapping[QName, Relation] = field(default_factory=dict)
     # origin relation -> its relationships (catalog/relationships.py)
     relationships: Mapping[QName, tuple[Any, ...]] = field(default_factory=dict)
+    # schema -> fuzzy index of its relation names, built on the first PGRST205 that needs it
+    _name_index: dict[str, FuzzySet | None] = field(default_factory=dict, compare=False, repr=False)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         """The relation SCHEMA.NAME, or None."""
@@ -138,11 +140,12 @@ class CatalogSnapshot:
 
     def suggest_relation(self, schema: str, name: str) -> str | None:
         """The closest relation name in SCHEMA, as PostgREST's PGRST205 hint gives it."""
-        names = [n for (s, n) in self.relations if s == schema]
-        if len(names) >= 500:
-            return None
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        return close[0] if close else None
+        if schema not in self._name_index:
+            names = sorted(n for (s, n) in self.relations if s == schema)
+            # PostgREST indexes only schemas of fewer than 500 relations, to bound memory.
+            self._name_index[schema] = FuzzySet(names) if len(names) < 500 else None
+        index = self._name_index[schema]
+        return index.get_one(name, 0.75) if index is not None else None
 
     def computed_field(self, rel: Relation, name: str) -> Function | None:
         """The computed field NAME of REL, or None."""

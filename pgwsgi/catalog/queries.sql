@@ -8,40 +8,12 @@ select n.nspname as schema,
        obj_description(c.oid, 'pg_class') as description,
        case when c.relkind in ('r', 'p') then 28
             else pg_relation_is_updatable(c.oid::regclass, true) end as updatable_mask,
+       -- A view's primary key comes from the tables it reads (catalog/viewkeys.py).
        coalesce((select array_agg(a.attname order by array_position(con.conkey, a.attnum))
                  from pg_constraint con
                  join pg_attribute a on a.attrelid = con.conrelid and a.attnum = any(con.conkey)
                  where con.conrelid = c.oid and con.contype = 'p'),
-                -- A view over exactly one table that exposes all of that table's primary
-                -- key columns under their own names has that key too (T-PK-NEEDED).
-                (select array_agg(a.attname order by array_position(con.conkey, a.attnum))
-                 from pg_constraint con
-                 join pg_attribute a on a.attrelid = con.conrelid and a.attnum = any(con.conkey)
-                 where c.relkind in ('v', 'm') and con.contype = 'p'
-                   and con.conrelid = (select min(d.refobjid) from pg_rewrite r
-                                       join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
-                                         and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
-                                       where r.ev_class = c.oid
-                                       having count(distinct d.refobjid) = 1)
-                   and (select count(*) from pg_attribute va
-                        where va.attrelid = c.oid and va.attname = a.attname and not va.attisdropped) > 0
-                 having count(*) = (select cardinality(con2.conkey) from pg_constraint con2
-                                    where con2.conrelid = min(con.conrelid) and con2.contype = 'p')),
-                '{}') as primary_key,
-       -- The one table a view reads, if it reads exactly one: the view inherits that
-       -- table's relationships for the columns it exposes under their own names (EMB-VIEWS).
-       (select bn.nspname from pg_class b join pg_namespace bn on bn.oid = b.relnamespace
-        where b.oid = (select min(d.refobjid) from pg_rewrite r
-                       join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
-                         and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
-                       where r.ev_class = c.oid and c.relkind in ('v', 'm')
-                       having count(distinct d.refobjid) = 1)) as base_schema,
-       (select b.relname from pg_class b
-        where b.oid = (select min(d.refobjid) from pg_rewrite r
-                       join pg_depend d on d.objid = r.oid and d.classid = 'pg_rewrite'::regclass
-                         and d.refclassid = 'pg_class'::regclass and d.refobjid <> c.oid
-                       where r.ev_class = c.oid and c.relkind in ('v', 'm')
-                       having count(distinct d.refobjid) = 1)) as base_name
+                '{}') as primary_key
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'v', 'm', 'f', 'p')
@@ -87,22 +59,45 @@ where a.attnum > 0
   and n.nspname = any(%(schemas)s)
 order by 1, 2, a.attnum;
 
--- name: foreign_keys
+-- name: key_constraints
+-- Every primary and foreign key, in key column order: relationships come from the
+-- foreign keys, and views inherit both kinds from tables in any schema (EMB-VIEWS).
 select con.conname as name,
+       con.contype::text as kind,
+       con.conrelid::int8 as table_oid,
        n1.nspname as schema, c1.relname as "table",
+       con.conkey::int[] as attnums,
        array(select a.attname from unnest(con.conkey) with ordinality k(num, ord)
              join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.num order by k.ord) as columns,
+       con.confrelid::int8 as ref_oid,
        n2.nspname as ref_schema, c2.relname as ref_table,
+       con.confkey::int[] as ref_attnums,
        array(select a.attname from unnest(con.confkey) with ordinality k(num, ord)
              join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.num order by k.ord) as ref_columns
 from pg_constraint con
 join pg_class c1 on c1.oid = con.conrelid
 join pg_namespace n1 on n1.oid = c1.relnamespace
-join pg_class c2 on c2.oid = con.confrelid
-join pg_namespace n2 on n2.oid = c2.relnamespace
-where con.contype = 'f'
-  -- All of them: views in the exposed schemas inherit those of their (private) base tables.
+left join pg_class c2 on c2.oid = con.confrelid
+left join pg_namespace n2 on n2.oid = c2.relnamespace
+where con.contype in ('p', 'f')
+  -- Partitions carry copies of their parent's keys; only the parent's count.
+  and con.conparentid = 0
   and n1.nspname not in ('pg_catalog', 'information_schema')
+order by 1, 3;
+
+-- name: views
+-- The stored query of each view of the exposed schemas and db-extra-search-path:
+-- which table columns a view shows is read from it (catalog/viewkeys.py).
+select c.oid::int8 as oid, n.nspname as schema, c.relname as name,
+       n.nspname = any(%(schemas)s) as exposed,
+       r.ev_action::text as definition,
+       array(select a.attname from pg_attribute a where a.attrelid = c.oid and a.attnum > 0
+             order by a.attnum) as columns
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+join pg_rewrite r on r.ev_class = c.oid and r.rulename = '_RETURN'
+where c.relkind in ('v', 'm')
+  and n.nspname = any(%(view_schemas)s)
 order by 1;
 
 -- name: functions

@@ -1,12 +1,21 @@
-"""Relationships between relations, derived from foreign keys (EMB-M2O, EMB-O2M, EMB-O2O, EMB-M2M)."""
+"""Relationships between relations, derived from foreign keys (EMB-M2O, EMB-O2M, EMB-O2O, EMB-M2M, EMB-VIEWS).
+
+The derivation follows PostgREST's order, because each step feeds the next: every
+foreign key's many-to-one (one-to-one on a unique key), the same for the views
+that expose its columns, many-to-many through junctions among all of those (so a
+view can be a junction), and last the inverse of each.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pgwsgi.catalog.model import ForeignKey, QName, Relation
+from pgwsgi.catalog.viewkeys import KeyDependency
 
 Cardinality = Literal["many-to-one", "one-to-many", "one-to-one", "many-to-many"]
 
@@ -40,65 +49,100 @@ class Relationship:
         """The embed is one object (or null) rather than an array."""
         return self.cardinality in ("many-to-one", "one-to-one")
 
+    @property
+    def is_self(self) -> bool:
+        """Origin and target are the same relation."""
+        return self.origin == self.target
 
-def _exposes(rel: Relation, columns: tuple[str, ...]) -> bool:
-    return all(rel.column(c) is not None for c in columns)
+
+def _forward(
+    foreign_keys: tuple[ForeignKey, ...], unique_keys: dict[QName, list[frozenset[str]]]
+) -> list[Relationship]:
+    """The many-to-one (or, on a unique key, one-to-one) of each foreign key, from the referencing side."""
+    out = []
+    for fk in foreign_keys:
+        one_to_one = frozenset(fk.columns) in unique_keys.get((fk.schema, fk.table), [])
+        card: Cardinality = "one-to-one" if one_to_one else "many-to-one"
+        out.append(
+            Relationship(
+                (fk.schema, fk.table), (fk.ref_schema, fk.ref_table), card, fk.name, fk.columns, fk.ref_columns
+            )
+        )
+    return out
 
 
-def _link(
-    out: dict[QName, list[Relationship]], child_rel: Relation, parent: QName, fk: ForeignKey, one_to_one: bool
-) -> None:
-    """The many-to-one from CHILD to PARENT and its inverse, or one-to-one both ways."""
-    child = (child_rel.schema, child_rel.name)
-    forward: Cardinality = "one-to-one" if one_to_one else "many-to-one"
-    backward: Cardinality = "one-to-one" if one_to_one else "one-to-many"
-    out[child].append(Relationship(child, parent, forward, fk.name, fk.columns, fk.ref_columns))
-    out[parent].append(Relationship(parent, child, backward, fk.name, fk.ref_columns, fk.columns))
+def _through_views(forward: list[Relationship], deps: Sequence[KeyDependency]) -> list[Relationship]:
+    """The same relationships for the views that expose either side's key columns (EMB-VIEWS)."""
+    index: dict[tuple[QName, str, str], list[KeyDependency]] = defaultdict(list)
+    for d in deps:
+        index[(d.table, d.constraint, d.kind)].append(d)
+    out = []
+    for r in forward:
+        children = [
+            (d.view, tuple(m[c] for c in r.origin_columns))
+            for d in index.get((r.origin, r.constraint, "f"), ())
+            for m in d.mappings()
+        ]
+        parents = [
+            (d.view, tuple(m[c] for c in r.target_columns))
+            for d in index.get((r.target, r.constraint, "f_ref"), ())
+            for m in d.mappings()
+        ]
+        for view, cols in children:
+            out.append(replace(r, origin=view, origin_columns=cols))
+        for view, cols in parents:
+            out.append(replace(r, target=view, target_columns=cols))
+        for (child, child_cols), (parent, parent_cols) in itertools.product(children, parents):
+            out.append(replace(r, origin=child, origin_columns=child_cols, target=parent, target_columns=parent_cols))
+    return out
+
+
+def _many_to_many(forward: list[Relationship], relations: Mapping[QName, Relation]) -> list[Relationship]:
+    """A junction: two distinct foreign keys whose columns all lie in its primary key (EMB-M2M)."""
+    by_junction: dict[QName, list[Relationship]] = defaultdict(list)
+    for r in forward:
+        if r.cardinality == "many-to-one":
+            by_junction[r.origin].append(r)
+    out = []
+    for junction, fks in by_junction.items():
+        jrel = relations.get(junction)  # a junction outside the exposed schemas is none
+        if jrel is None or not jrel.primary_key:
+            continue
+        pk = set(jrel.primary_key)
+        for a, b in itertools.permutations(fks, 2):
+            if a.constraint == b.constraint or not set(a.origin_columns) | set(b.origin_columns) <= pk:
+                continue
+            j = Junction(junction, a.constraint, a.origin_columns, b.constraint, b.origin_columns)
+            out.append(
+                Relationship(a.target, b.target, "many-to-many", junction[1], a.target_columns, b.target_columns, j)
+            )
+    return out
+
+
+def _inverse(r: Relationship) -> Relationship:
+    card: Cardinality = "one-to-many" if r.cardinality == "many-to-one" else "one-to-one"
+    return Relationship(r.target, r.origin, card, r.constraint, r.target_columns, r.origin_columns)
 
 
 def build_relationships(
     foreign_keys: tuple[ForeignKey, ...],
-    relations: dict[QName, Relation] | object,
+    relations: Mapping[QName, Relation],
     unique_keys: dict[QName, list[frozenset[str]]] | None = None,
     computed: tuple[Any, ...] = (),
+    view_keys: Sequence[KeyDependency] = (),
 ) -> dict[QName, tuple[Relationship, ...]]:
-    """Every relationship, grouped by origin relation; UNIQUE_KEYS are each table's unique column sets."""
-    rels: dict[QName, Relation] = dict(relations)  # type: ignore[call-overload]
-    # Each table, and the exposed views that read only it, stand for one another.
-    stand_ins: dict[QName, list[QName]] = defaultdict(list)
-    for key, rel in rels.items():
-        stand_ins[key].append(key)
-        # Follow a chain of views down to its table, through views the snapshot knows.
-        base, seen = rel.base, {key}
-        while base is not None and base not in seen:
-            seen.add(base)
-            stand_ins[base].append(key)
-            base = rels[base].base if base in rels else None
+    """Every relationship between exposed relations, grouped by origin.
+
+    UNIQUE_KEYS are each table's unique column sets, COMPUTED the functions that
+    define computed relationships, VIEW_KEYS the table keys that views expose.
+    """
+    forward = _forward(foreign_keys, unique_keys or {})
+    forward += _through_views(forward, view_keys)
+    found = forward + _many_to_many(forward, relations) + [_inverse(r) for r in forward]
     out: dict[QName, list[Relationship]] = defaultdict(list)
-    for fk in foreign_keys:
-        # A foreign key that is also a primary key or UNIQUE makes the relationship one-to-one.
-        one_to_one = frozenset(fk.columns) in (unique_keys or {}).get((fk.schema, fk.table), [])
-        for child in stand_ins.get((fk.schema, fk.table), ()):
-            for parent in stand_ins.get((fk.ref_schema, fk.ref_table), ()):
-                if _exposes(rels[child], fk.columns) and _exposes(rels[parent], fk.ref_columns):
-                    _link(out, rels[child], parent, fk, one_to_one)
-    by_table: dict[QName, list[ForeignKey]] = defaultdict(list)
-    for fk in foreign_keys:
-        by_table[(fk.schema, fk.table)].append(fk)
-    for junction, fks in by_table.items():
-        jrel = rels.get(junction)
-        if jrel is None or not jrel.primary_key:
-            continue
-        pk = set(jrel.primary_key)
-        for a in fks:
-            for b in fks:
-                if a.name == b.name or not (set(a.columns) <= pk and set(b.columns) <= pk):
-                    continue
-                origin, target = (a.ref_schema, a.ref_table), (b.ref_schema, b.ref_table)
-                j = Junction(junction, a.name, a.columns, b.name, b.columns)
-                out[origin].append(
-                    Relationship(origin, target, "many-to-many", junction[1], a.ref_columns, b.ref_columns, j)
-                )
+    for r in found:
+        if r.origin in relations and r.target in relations:
+            out[r.origin].append(r)
     for fn in computed:
         # A function of the origin's row returning the target's rows overrides a detected
         # relationship of the same name (EMB-COMPUTED).

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import difflib
-
 from pgwsgi.api.model import SelectRelation
-from pgwsgi.catalog.model import CatalogSnapshot, Relation
+from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
 from pgwsgi.catalog.relationships import Relationship
 from pgwsgi.errors import ApiError
+from pgwsgi.fuzzy import FuzzySet
 
 
 def resolve_relationship(
     snapshot: CatalogSnapshot, origin: Relation, item: SelectRelation, schema: str
 ) -> tuple[Relationship, Relation]:
-    """The one relationship from ORIGIN that ITEM names, and its target relation."""
-    rels = snapshot.relationships.get((origin.schema, origin.name), ())
-    found = [r for r in rels if _matches(r, item) and snapshot.relation(*r.target) is not None]
+    """The one relationship from ORIGIN that ITEM names, and its target relation.
+
+    As in PostgREST, only relationships whose target is in the request's SCHEMA count.
+    """
+    rels = _candidates(snapshot, (origin.schema, origin.name), schema)
+    found = [r for r in rels if _matches(r, item, snapshot)]
     if not found:
-        raise _no_relationship(origin, item, schema, rels)
+        raise _no_relationship(snapshot, origin, item, schema)
     if len(found) > 1:
         raise _ambiguous(origin, item, found)
     rel = found[0]
@@ -26,38 +28,64 @@ def resolve_relationship(
     return rel, target
 
 
-def _matches(rel: Relationship, item: SelectRelation) -> bool:
+def _candidates(snapshot: CatalogSnapshot, origin: QName, schema: str) -> list[Relationship]:
+    return [r for r in snapshot.relationships.get(origin, ()) if r.target[0] == schema]
+
+
+def _is_view(snapshot: CatalogSnapshot, name: QName) -> bool:
+    rel = snapshot.relation(*name)
+    return rel is not None and rel.kind in ("v", "m")
+
+
+def _matches(rel: Relationship, item: SelectRelation, snapshot: CatalogSnapshot) -> bool:
+    """Whether ITEM names REL: PostgREST's findRel, condition for condition."""
     name, hint = item.name, item.hint
     if rel.function is not None:
-        return rel.function[1] == name and hint is None
+        return rel.function[1] == name
+    single_col = len(rel.origin_columns) == 1 and rel.junction is None
+    col, ref_col = (rel.origin_columns[0], rel.target_columns[0]) if single_col else (None, None)
+    if rel.is_self:
+        # One foreign key gives two self-relationships; the table's name picks the
+        # one-to-many, the foreign key's column the many-to-one (EMB-SELF).
+        if hint is None:
+            return (rel.target[1] == name and rel.cardinality == "one-to-many") or (
+                col == name and rel.cardinality == "many-to-one"
+            )
+        return rel.target[1] == name and rel.cardinality == "one-to-many" and ref_col == hint
     if hint is None:
         if rel.target[1] == name:
             return True
-        # Deprecated forms, kept by PostgREST for tables: the FK's name, or its one column.
-        return rel.cardinality == "many-to-one" and (rel.constraint == name or rel.origin_columns == (name,))
+        # Deprecated forms, kept for tables only: the foreign key's name or its one column.
+        return rel.junction is None and not _is_view(snapshot, rel.target) and name in (rel.constraint, col)
     if rel.target[1] != name:
         return False
-    junction = rel.junction.relation[1] if rel.junction else None
-    if hint in (rel.constraint, junction) or (hint,) == rel.origin_columns:
-        return True
-    # The referenced column names a many-to-one too; on the inverse side it would make a
-    # self-reference ambiguous, so there only the origin's own column counts.
-    return rel.cardinality == "many-to-one" and (hint,) == rel.target_columns
+    if rel.junction is not None:
+        return hint == rel.junction.relation[1]
+    return hint in (rel.constraint, col, ref_col)
 
 
-def _no_relationship(origin: Relation, item: SelectRelation, schema: str, rels: tuple[Relationship, ...]) -> ApiError:
+def _no_relationship(snapshot: CatalogSnapshot, origin: Relation, item: SelectRelation, schema: str) -> ApiError:
     using = f" using the hint '{item.hint}'" if item.hint else ""
-    names = sorted({r.target[1] for r in rels})
-    close = difflib.get_close_matches(item.name, names, n=1, cutoff=0.6)
-    hint = f"Perhaps you meant '{close[0]}' instead of '{item.name}'." if close else None
     return ApiError(
         400,
         "PGRST200",
         f"Could not find a relationship between '{origin.name}' and '{item.name}' in the schema cache",
         f"Searched for a foreign key relationship between '{origin.name}' and '{item.name}'{using} in the "
         f"schema '{schema}', but no matches were found.",
-        hint,
+        _relationship_hint(snapshot, origin.name, item.name, schema),
     )
+
+
+def _relationship_hint(snapshot: CatalogSnapshot, parent: str, child: str, schema: str) -> str | None:
+    """PostgREST's noRelBetweenHint: a close target when the parent has relationships, else a close parent."""
+    rels = _candidates(snapshot, (schema, parent), schema)
+    if rels:
+        scored = FuzzySet(r.target[1] for r in rels).get(child)
+        close = next((value for score, value in scored if score < 1.0), None)  # never the name asked for
+        return f"Perhaps you meant '{close}' instead of '{child}'." if close else None
+    parents = sorted({o[1] for o, rs in snapshot.relationships.items() if any(r.target[0] == schema for r in rs)})
+    close = FuzzySet(parents).get_one(parent)
+    return f"Perhaps you meant '{close}' instead of '{parent}'." if close else None
 
 
 def _ambiguous(origin: Relation, item: SelectRelation, found: list[Relationship]) -> ApiError:

@@ -131,8 +131,12 @@ def test_filter_on_a_resource_not_embedded_is_pgrst108(client: Client) -> None:
 
 
 def test_self_reference_both_ways(client: Client) -> None:
-    got = rows(client, "/e_people?select=name,boss:e_people!boss_id(name)&id=eq.3")
-    assert got == [{"name": "Low", "boss": {"name": "Mid"}}]
+    # As PostgREST's family_tree example: the FK column names the parent, the table
+    # name (with the FK column as hint) the children (EMB-SELF).
+    got = rows(client, "/e_people?select=name,boss_id(name),team:e_people!boss_id(name)&id=eq.2")
+    assert got == [{"name": "Mid", "boss_id": {"name": "Boss"}, "team": [{"name": "Low"}]}]
+    got = rows(client, "/e_people?select=name,boss:boss_id(name),e_people(name)&id=eq.3")
+    assert got == [{"name": "Low", "boss": {"name": "Mid"}, "e_people": []}]
 
 
 def test_max_rows_caps_each_embed(make_client) -> None:  # noqa: ANN001
