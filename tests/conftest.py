@@ -79,7 +79,7 @@ def database(server: Server, name: str, *files: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def test_db(pg_server: Server) -> Iterator[str]:
-    """The session's database with tests/fixtures/schema.sql, grammar.sql, writes.sql, rpc.sql and embed.sql loaded."""
+    """The session's database with the SQL files of tests/fixtures loaded."""
     load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
     with database(
         pg_server,
@@ -89,6 +89,7 @@ def test_db(pg_server: Server) -> Iterator[str]:
         FIXTURES / "writes.sql",
         FIXTURES / "rpc.sql",
         FIXTURES / "embed.sql",
+        FIXTURES / "embed_views.sql",
     ) as name:
         yield name
 
@@ -148,9 +149,7 @@ def expired(**claims: Any) -> dict[str, str]:
 JSON = "application/json; charset=utf-8"
 
 
-def assert_error(
-    r: Any, status: int, code: str, message: str, details: str | None = None, hint: str | None = None
-) -> None:
+def assert_error(r: Any, status: int, code: str, message: str, details: object = None, hint: str | None = None) -> None:
     """PostgREST's error shape (E-BODY, E-HEADERS)."""
     assert r.status_code == status, r.get_data(as_text=True)
     assert r.headers["Content-Type"] == JSON
