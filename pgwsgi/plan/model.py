@@ -44,6 +44,9 @@ class OutputColumn:
     embed: EmbedPlan | None = None
     aggregate: str | None = None  # sum, avg, max, min, count (Q-SELECT-AGG); `ref` None with count = count(*)
     aggregate_cast: TypeName | None = None
+    # An aggregate's input key when a to-one spread hoists it to the parent level (EMB-AGG):
+    # the alias, else the column's name, as PostgREST names it.
+    field_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def _expand_star(
     """`*` as explicit columns when a column has a domain representation (M-DOMAIN-REP)."""
     formatters = {c.name: snapshot.representation(c.nominal_type, target) for c in rel.columns}
     # With aggregates, `*` must be explicit columns too: they are grouped by (Q-SELECT-GROUPBY).
-    needed = any(formatters.values()) or any(o.aggregate for o in output)
+    needed = any(formatters.values()) or has_aggregates(output)
     if not needed or all(o.ref is not None or o.embed is not None or o.aggregate for o in output):
         return output
     expanded: list[OutputColumn] = []
@@ -119,6 +119,15 @@ def _expand_star(
         else:
             expanded.append(o)
     return tuple(expanded)
+
+
+def has_aggregates(output: tuple[OutputColumn, ...]) -> bool:
+    """Whether a level aggregates: its own aggregates, or those its to-one spreads hoist into it (EMB-AGG)."""
+    return any(
+        o.aggregate is not None
+        or (o.embed is not None and o.embed.spread and o.embed.relationship.to_one and has_aggregates(o.embed.output))
+        for o in output
+    )
 
 
 class _Level:
@@ -148,8 +157,10 @@ class _Level:
         ref = None if item.field.name == "*" else _ref(item.field, rel, self.snapshot)
         cast = _type(item.cast, self.snapshot) if item.cast else None
         after = _type(item.aggregate_cast, self.snapshot) if item.aggregate_cast else None
-        name = item.alias or item.aggregate.lower()  # Q-SELECT-AGG-NAME
-        return OutputColumn(ref, name, cast, None, aggregate=item.aggregate.lower(), aggregate_cast=after)
+        agg = item.aggregate.lower()
+        name = item.alias or agg  # Q-SELECT-AGG-NAME
+        field_name = item.alias or (item.field.name if ref is not None else agg)
+        return OutputColumn(ref, name, cast, None, aggregate=agg, aggregate_cast=after, field_name=field_name)
 
     def embed(self, item: SelectRelation, origin: Relation, path: EmbedPath) -> OutputColumn:
         relationship, target = resolve_relationship(self.snapshot, origin, item, self.req.schema)
@@ -183,7 +194,7 @@ class _Level:
                 min(limit, self.config.db_max_rows) if limit is not None else self.config.db_max_rows
             )  # EMB-MAX-ROWS
         output = self.outputs(item.children, target, here) if item.children else ()
-        if item.spread and not relationship.to_one and any(o.aggregate for o in output):
+        if item.spread and not relationship.to_one and has_aggregates(output):
             raise ApiError(
                 400,
                 "PGRST127",

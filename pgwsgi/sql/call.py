@@ -41,11 +41,11 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
     if scalar:
         inner = sql.SQL("SELECT {}.pgrst_scalar FROM pgrst_source AS {}").format(alias, alias)
     else:
-        select_list, select_params, joins, join_params = select_with_embeds(alias, read.output, Aliases())
-        params.extend(select_params + join_params)
+        selected = select_with_embeds(alias, read.output, Aliases())
+        params.extend(selected.params + selected.join_params)
         where = where_clause(alias, read.where, params)
-        inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}{}").format(
-            select_list, alias, joins, where, order_by(alias, read.order, params)
+        inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}{}{}").format(
+            selected.items, alias, selected.joins, where, selected.grouping, order_by(alias, read.order, params)
         )
     if read.limit is not None:
         params.append(Int8(read.limit))

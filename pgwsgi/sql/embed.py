@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
@@ -34,50 +35,103 @@ class Aliases:
         return sql.Identifier(f"{self.prefix}_{self.next()}{'_' + suffix if suffix else ''}")
 
 
+@dataclass
+class SelectList:
+    """A level's select list, the LATERAL joins it reads, their parameters, and its GROUP BY."""
+
+    items: sql.Composable
+    params: list[Any]
+    joins: sql.Composable
+    join_params: list[Any]
+    grouping: sql.Composable
+
+
 def select_with_embeds(
-    table: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases
-) -> tuple[sql.Composable, list[Any], sql.Composable, list[Any]]:
-    """(select list, its parameters, the LATERAL joins, their parameters) for OUTPUTS of TABLE."""
-    from pgwsgi.sql.read import output_expr
+    table: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, hoist: bool = False
+) -> SelectList:
+    """The select list for OUTPUTS of TABLE, embeds included.
+
+    With HOIST (the inside of a to-one spread), aggregates are left to the parent:
+    their inputs are selected under their field names instead (EMB-AGG).
+    """
+    from pgwsgi.sql.read import aggregate_input, output_expr
 
     items: list[sql.Composable] = []
+    aggregated: list[bool] = []
     select_params: list[Any] = []
     joins: list[sql.Composable] = []
     join_params: list[Any] = []
     for out in outputs:
         if out.embed is None:
-            items.append(output_expr(table, out, select_params))
+            if out.aggregate is not None and hoist:
+                items.append(aggregate_input(table, out, select_params))
+            else:
+                items.append(output_expr(table, out, select_params))
+            aggregated.append(out.aggregate is not None and not hoist)
             continue
-        n = aliases.next()
-        lateral = sql.Identifier(f"pgrst_{n}")
-        joins.append(_lateral(table, out.embed, lateral, aliases, join_params))
-        if out.embed.spread:
-            items.extend(_spread(out.embed, lateral))
+        embed = out.embed
+        lateral = sql.Identifier(f"pgrst_{aliases.next()}")
+        if embed.spread and embed.relationship.to_one:
+            # The related row's columns themselves, so that its aggregates apply here.
+            joins.append(_lateral_row(table, embed, lateral, aliases, join_params))
+            for key, agg in spread_keys(embed):
+                value = sql.SQL("{}.{}").format(lateral, sql.Identifier(key))
+                if agg is None or hoist:
+                    items.append(sql.SQL("{} AS {}").format(value, sql.Identifier(key)))
+                else:
+                    items.append(_aggregate_of(value, agg))
+                aggregated.append(agg is not None and not hoist)
             continue
-        if out.embed.hidden:
+        joins.append(_lateral(table, embed, lateral, aliases, join_params))
+        if embed.spread:
+            for item in _spread_many(embed, lateral):
+                items.append(item)
+                aggregated.append(False)
+            continue
+        if embed.hidden:
             continue
         value = sql.SQL("{}.body").format(lateral)
-        if not out.embed.relationship.to_one:
+        if not embed.relationship.to_one:
             value = sql.SQL("coalesce({}, '[]')").format(value)
         items.append(sql.SQL("{} AS {}").format(value, sql.Identifier(out.name)))
+        aggregated.append(False)
     select_list = sql.SQL(", ").join(items) if items else sql.SQL("NULL AS pgrst_nothing")
-    return select_list, select_params, sql.SQL("").join(joins), join_params
+    return SelectList(select_list, select_params, sql.SQL("").join(joins), join_params, _group_by(aggregated))
 
 
-def _lateral(
-    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: list[Any]
+def _group_by(aggregated: list[bool]) -> sql.Composable:
+    """GROUP BY every other item, by position, when some are aggregates (Q-SELECT-GROUPBY).
+
+    Embedded resources are grouped by too: they are jsonb, which has equality.
+    """
+    if not any(aggregated):
+        return sql.SQL("")
+    positions = [sql.Literal(i) for i, agg in enumerate(aggregated, start=1) if not agg]
+    return sql.SQL(" GROUP BY {}").format(sql.SQL(", ").join(positions)) if positions else sql.SQL("")
+
+
+def _aggregate_of(value: sql.Composable, out: OutputColumn) -> sql.Composable:
+    """An aggregate a to-one spread hoisted, over the spread's column VALUE."""
+    from pgwsgi.sql.read import AGGREGATES
+
+    expr = sql.SQL("pg_catalog.{}({})").format(sql.SQL(AGGREGATES[out.aggregate or "count"]), value)
+    if out.aggregate_cast is not None:
+        expr = sql.SQL("CAST({} AS {})").format(expr, sql.Identifier(*out.aggregate_cast))
+    return sql.SQL("{} AS {}").format(expr, sql.Identifier(out.name))
+
+
+def _rows_query(
+    parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: list[Any], hoist: bool
 ) -> sql.Composable:
-    from pgwsgi.sql.read import group_by, order_by
+    """The related rows of one PARENT row, shaped by EMBED's select, filters, order and page."""
+    from pgwsgi.sql.read import order_by
 
-    rel = embed.relationship
-    target = embed.relation
-    child = sql.Identifier(f"pgrst_{aliases.next()}_{target.name}")
-    select_list, select_params, joins, join_params = select_with_embeds(child, embed.output, aliases)
-    params.extend(select_params)
-    params.extend(join_params)
+    child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
+    selected = select_with_embeds(child, embed.output, aliases, hoist)
+    params.extend(selected.params)
+    params.extend(selected.join_params)
     source, links = _related_rows(parent, embed, child, aliases, params)
     where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(links))
-    where = sql.Composed([where, group_by(embed.output)])  # aggregates group within the embed (EMB-AGG)
     order = order_by(child, embed.order, params)
     paging: sql.Composable = sql.SQL("")
     if embed.limit is not None:
@@ -86,12 +140,51 @@ def _lateral(
     if embed.offset:
         params.append(Int8(embed.offset))
         paging = sql.SQL("{} OFFSET %s").format(paging)
-    rows = sql.SQL("SELECT {} FROM {}{}{}{}{}").format(select_list, source, joins, where, order, paging)
+    return sql.SQL("SELECT {} FROM {}{}{}{}{}{}").format(
+        selected.items, source, selected.joins, where, selected.grouping, order, paging
+    )
+
+
+def _lateral(
+    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: list[Any]
+) -> sql.Composable:
+    """The embed as one jsonb value, `body`: an array of the related rows, or the one related row."""
+    rows = _rows_query(parent, embed, aliases, params, hoist=False)
     agg = sql.Identifier(f"pgrst_{aliases.next()}_rows")
-    body = sql.SQL("(json_agg({}) -> 0)" if rel.to_one else "json_agg({})").format(agg)
+    # jsonb, as PostgREST: the same key order and spacing, and embeds can be grouped by.
+    body = sql.SQL("(jsonb_agg({}) -> 0)" if embed.relationship.to_one else "jsonb_agg({})").format(agg)
     kind = sql.SQL("INNER JOIN LATERAL" if embed.inner else "LEFT JOIN LATERAL")
     on = sql.SQL("{}.body IS NOT NULL").format(lateral) if embed.inner else sql.SQL("TRUE")
     return sql.SQL(" {} (SELECT {} AS body FROM ({}) {}) AS {} ON {}").format(kind, body, rows, agg, lateral, on)
+
+
+def _lateral_row(
+    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: list[Any]
+) -> sql.Composable:
+    """A to-one spread: the related row's columns, joined to the parent row (EMB-SPREAD-ONE)."""
+    rows = _rows_query(parent, embed, aliases, params, hoist=True)
+    kind = sql.SQL("INNER JOIN LATERAL" if embed.inner else "LEFT JOIN LATERAL")
+    return sql.SQL(" {} ({}) AS {} ON TRUE").format(kind, rows, lateral)
+
+
+def spread_keys(embed: EmbedPlan) -> list[tuple[str, OutputColumn | None]]:
+    """The columns a to-one spread lifts into its parent, each with the aggregate hoisted onto it, if any."""
+    keys: list[tuple[str, OutputColumn | None]] = []
+    for out in embed.output:
+        if out.embed is not None:
+            if out.embed.spread and out.embed.relationship.to_one:
+                keys.extend(spread_keys(out.embed))
+            elif out.embed.spread:
+                keys.extend((k, None) for k in output_keys(out.embed.output, out.embed.relation))
+            elif not out.embed.hidden:
+                keys.append((out.name, None))
+        elif out.aggregate is not None:
+            keys.append((out.field_name, out))
+        elif out.ref is None:
+            keys.extend((c.name, None) for c in embed.relation.columns)
+        else:
+            keys.append((out.name, None))
+    return keys
 
 
 def output_keys(outputs: tuple[OutputColumn, ...], relation: Any) -> list[str]:
@@ -110,18 +203,14 @@ def output_keys(outputs: tuple[OutputColumn, ...], relation: Any) -> list[str]:
     return keys
 
 
-def _spread(embed: EmbedPlan, lateral: sql.Identifier) -> list[sql.Composable]:
-    """A spread's keys as parent columns: values of a to-one embed, arrays for a to-many one."""
-    items: list[sql.Composable] = []
-    for key in output_keys(embed.output, embed.relation):
-        if embed.relationship.to_one:
-            value: sql.Composable = sql.SQL("{}.body -> {}").format(lateral, sql.Literal(key))
-        else:
-            value = sql.SQL(
-                "(SELECT coalesce(json_agg(pgrst_e -> {}), '[]') FROM json_array_elements({}.body) AS pgrst_e)"
-            ).format(sql.Literal(key), lateral)
-        items.append(sql.SQL("{} AS {}").format(value, sql.Identifier(key)))
-    return items
+def _spread_many(embed: EmbedPlan, lateral: sql.Identifier) -> list[sql.Composable]:
+    """A to-many spread's keys as parent columns: one array per key, in the embed's order (EMB-SPREAD-MANY)."""
+    return [
+        sql.SQL(
+            "(SELECT coalesce(jsonb_agg(pgrst_e -> {}), '[]') FROM jsonb_array_elements({}.body) AS pgrst_e) AS {}"
+        ).format(sql.Literal(key), lateral, sql.Identifier(key))
+        for key in output_keys(embed.output, embed.relation)
+    ]
 
 
 def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: Any, params: list[Any]) -> sql.Composable:

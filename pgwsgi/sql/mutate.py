@@ -90,10 +90,13 @@ def _inner(plan: MutatePlan, table: sql.Identifier, params: list[Any]) -> tuple[
     """The select over the written rows, and the Location expression (H-LOCATION)."""
     location: sql.Composable = sql.SQL("NULL::text")
     if plan.representation:
-        select_list, select_params, joins, join_params = select_with_embeds(table, plan.output, Aliases())
-        params.extend(select_params + join_params)
+        selected = select_with_embeds(table, plan.output, Aliases())
+        params.extend(selected.params + selected.join_params)
         order = order_by(table, plan.order, params)
-        return sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}").format(select_list, table, joins, order), location
+        inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}{}").format(
+            selected.items, table, selected.joins, selected.grouping, order
+        )
+        return inner, location
     if plan.location_keys:
         keys = sql.SQL(", ").join(
             sql.SQL("{}, {}.{}::text").format(sql.Literal(k), table, sql.Identifier(k)) for k in plan.location_keys

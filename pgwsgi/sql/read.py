@@ -12,7 +12,6 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.numeric import Int8
 
-from pgwsgi.errors import ApiError
 from pgwsgi.plan.model import OutputColumn, PlanCondition, PlanOrder, ReadPlan
 from pgwsgi.sql.embed import Aliases, inner_exists, related_value, select_with_embeds
 from pgwsgi.sql.operators import column_expr, condition
@@ -30,10 +29,9 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
     rel = plan.relation
     source = sql.Identifier(rel.schema, rel.name)
     table = sql.Identifier(rel.name)
-    select_list, select_params, joins, join_params = select_with_embeds(table, plan.output, Aliases())
-    params: list[Any] = select_params + join_params
+    selected = select_with_embeds(table, plan.output, Aliases())
+    params: list[Any] = selected.params + selected.join_params
     where = where_clause(table, plan.where, params)
-    grouping = group_by(plan.output)
     order = order_by(table, plan.order, params)
     paging = sql.SQL("")
     if plan.limit is not None:
@@ -43,7 +41,7 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
         params.append(Int8(plan.offset))
         paging = sql.SQL("{} OFFSET %s").format(paging)
     inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}{}{}").format(
-        select_list, source, table, joins, where, grouping, order, paging
+        selected.items, source, table, selected.joins, where, selected.grouping, order, paging
     )
     total, count_params = _total(plan)
     body = sql.SQL("NULL::text") if head else body_expr(plan.media)
@@ -102,36 +100,33 @@ def output_expr(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> 
     return sql.SQL("{} AS {}").format(expr, sql.Identifier(out.name))
 
 
-_AGGREGATES = {"sum": "sum", "avg": "avg", "max": "max", "min": "min", "count": "count"}
+AGGREGATES = {"sum": "sum", "avg": "avg", "max": "max", "min": "min", "count": "count"}
 
 
 def _aggregate_expr(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.Composable:
-    func = sql.SQL(f"pg_catalog.{_AGGREGATES[out.aggregate or 'count']}")
+    func = sql.SQL(f"pg_catalog.{AGGREGATES[out.aggregate or 'count']}")
     if out.ref is None:
         expr: sql.Composable = sql.SQL("{}(*)").format(func)
     else:
-        arg = column_expr(table, out.ref, params)
-        if out.cast is not None:
-            arg = sql.SQL("CAST({} AS {})").format(arg, sql.Identifier(*out.cast))
-        expr = sql.SQL("{}({})").format(func, arg)
+        expr = sql.SQL("{}({})").format(func, _cast_input(table, out, params))
     if out.aggregate_cast is not None:
         expr = sql.SQL("CAST({} AS {})").format(expr, sql.Identifier(*out.aggregate_cast))
     return sql.SQL("{} AS {}").format(expr, sql.Identifier(out.name))
 
 
-def group_by(outputs: tuple[OutputColumn, ...]) -> sql.Composable:
-    """GROUP BY every non-aggregated output, by position, when there is an aggregate (Q-SELECT-GROUPBY)."""
-    if not any(o.aggregate for o in outputs):
-        return sql.SQL("")
-    if any(o.embed is not None for o in outputs):
-        raise ApiError(
-            400,
-            "PGRST127",
-            "Feature not implemented",
-            "Aggregates together with embedded resources are not implemented yet.",
-        )
-    positions = [sql.Literal(i) for i, o in enumerate(outputs, start=1) if not o.aggregate]
-    return sql.SQL(" GROUP BY {}").format(sql.SQL(", ").join(positions)) if positions else sql.SQL("")
+def aggregate_input(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.Composable:
+    """What an aggregate of a to-one spread aggregates, under its field name, for the parent to aggregate.
+
+    `count()` has no column: TRUE marks that a related row exists.
+    """
+    value = sql.SQL("TRUE") if out.ref is None else _cast_input(table, out, params)
+    return sql.SQL("{} AS {}").format(value, sql.Identifier(out.field_name))
+
+
+def _cast_input(table: sql.Identifier, out: OutputColumn, params: list[Any]) -> sql.Composable:
+    assert out.ref is not None
+    arg = column_expr(table, out.ref, params)
+    return sql.SQL("CAST({} AS {})").format(arg, sql.Identifier(*out.cast)) if out.cast is not None else arg
 
 
 def where_clause(table: sql.Identifier, conditions: tuple[PlanCondition, ...], params: list[Any]) -> sql.Composable:

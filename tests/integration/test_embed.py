@@ -298,3 +298,57 @@ def test_partitioned_tables_embed_and_partitions_stay_hidden(client: Client) -> 
     assert got == [{"id": 1, "e_events": [{"id": 1}, {"id": 2}]}, {"id": 2, "e_events": [{"id": 3}]}]
     assert rows(client, "/e_events?select=id,e_clients(name)&id=eq.3") == [{"id": 3, "e_clients": {"name": "Apple"}}]
     assert client.get("/e_events_2024").status_code == 404
+
+
+def _sorted(got: object, key: str) -> list:
+    assert isinstance(got, list)
+    return sorted(got, key=lambda row: (row[key] is None, row[key]))
+
+
+def test_aggregates_beside_embeds_group_by_the_embeds_too(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_aggregates_enabled=True)
+    got = rows(client, "/e_projects?select=client_id,count(),e_clients(name)")
+    assert _sorted(got, "client_id") == [
+        {"client_id": 1, "count": 2, "e_clients": {"name": "Microsoft"}},
+        {"client_id": 2, "count": 2, "e_clients": {"name": "Apple"}},
+        {"client_id": None, "count": 1, "e_clients": None},
+    ]
+    # `*` beside an aggregate is every column, each grouped by.
+    got = rows(client, "/e_projects?select=*,count(),e_clients(name)&id=eq.1")
+    assert got == [{"id": 1, "name": "Windows 7", "client_id": 1, "count": 1, "e_clients": {"name": "Microsoft"}}]
+
+
+def test_aggregates_group_by_the_columns_of_a_to_one_spread(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_aggregates_enabled=True)
+    got = rows(client, "/e_projects?select=id.sum(),...e_clients(name)")
+    assert _sorted(got, "name") == [
+        {"sum": 7, "name": "Apple"},
+        {"sum": 3, "name": "Microsoft"},
+        {"sum": 5, "name": None},
+    ]
+
+
+def test_aggregates_in_a_to_one_spread_apply_at_the_parent(make_client) -> None:  # noqa: ANN001
+    # As PostgREST hoists them: the tasks are counted per client, not per project row.
+    client = make_client(db_aggregates_enabled=True)
+    got = rows(client, "/e_tasks?select=...e_projects(client_id,n:id.count())")
+    assert _sorted(got, "client_id") == [{"client_id": 1, "n": 4}, {"client_id": 2, "n": 4}]
+    got = rows(client, "/e_tasks?select=...e_projects(client_id,id.sum()::text,count())")
+    assert _sorted(got, "client_id") == [
+        {"client_id": 1, "sum": "6", "count": 4},
+        {"client_id": 2, "sum": "14", "count": 4},
+    ]
+    # Through nested to-one spreads, up to the first level that is not one.
+    got = rows(client, "/e_tasks?select=...e_projects(...e_clients(client:name),tasks:id.count())")
+    assert _sorted(got, "client") == [{"client": "Apple", "tasks": 4}, {"client": "Microsoft", "tasks": 4}]
+
+
+def test_embedded_objects_are_jsonb_as_in_postgrest(client: Client) -> None:
+    # PostgREST builds embeds as jsonb: its key order and spacing, unlike the top level.
+    r = client.get("/e_projects?select=name,e_clients(name,id)&id=eq.1")
+    assert r.get_data(as_text=True) == '[{"name":"Windows 7","e_clients":{"id": 1, "name": "Microsoft"}}]'
+
+
+def test_a_to_one_spread_keeps_duplicate_keys(client: Client) -> None:
+    r = client.get("/e_projects?select=name,...e_clients(name)&id=eq.1")
+    assert r.get_data(as_text=True) == '[{"name":"Windows 7","name":"Microsoft"}]'
