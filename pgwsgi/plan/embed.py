@@ -99,13 +99,14 @@ def _ambiguous(origin: Relation, item: SelectRelation, found: list[Relationship]
             )
         else:
             how = (
-                f"{r.constraint} using {origin.name}({', '.join(r.origin_columns)}) and "
+                f"{r.constraint} using {r.origin[1]}({', '.join(r.origin_columns)}) and "
                 f"{r.target[1]}({', '.join(r.target_columns)})"
             )
+        # As PostgREST: the relations' own names, whatever name or hint matched.
         details.append(
-            {"cardinality": r.cardinality, "embedding": f"{origin.name} with {item.name}", "relationship": how}
+            {"cardinality": r.cardinality, "embedding": f"{r.origin[1]} with {r.target[1]}", "relationship": how}
         )
-    options = ", ".join(f"'{item.name}!{r.junction.relation[1] if r.junction else r.constraint}'" for r in found)
+    options = ", ".join(f"'{r.target[1]}!{r.junction.relation[1] if r.junction else r.constraint}'" for r in found)
     return ApiError(
         300,
         "PGRST201",

@@ -352,3 +352,24 @@ def test_embedded_objects_are_jsonb_as_in_postgrest(client: Client) -> None:
 def test_a_to_one_spread_keeps_duplicate_keys(client: Client) -> None:
     r = client.get("/e_projects?select=name,...e_clients(name)&id=eq.1")
     assert r.get_data(as_text=True) == '[{"name":"Windows 7","name":"Microsoft"}]'
+
+
+def test_pgrst200_hints_a_close_target_or_a_close_origin(client: Client) -> None:
+    # The origin has relationships: the closest of their targets (PostgREST's noRelBetweenHint).
+    r = client.get("/e_clients?select=name,e_project(name)")
+    assert r.status_code == 400
+    assert r.get_json()["hint"] == "Perhaps you meant 'e_projects' instead of 'e_project'."
+    # It has none: the closest origin that has some, at PostgREST's low bar for this hint.
+    r = client.get("/items?select=e_clients(name)")
+    assert r.get_json()["hint"] == "Perhaps you meant 'e_sites' instead of 'items'."
+
+
+def test_deprecated_targets_name_the_foreign_key_on_either_side(client: Client) -> None:
+    assert rows(client, "/e_projects?select=e_projects_client_id_fkey(name)&id=eq.1") == [
+        {"e_projects_client_id_fkey": {"name": "Microsoft"}}
+    ]
+    assert rows(client, "/e_projects?select=client_id(name)&id=eq.1") == [{"client_id": {"name": "Microsoft"}}]
+    # The one-to-many side too, as PostgREST's findRel; never a view (e_projects_v1/v2).
+    got = rows(client, "/e_clients?select=e_projects_client_id_fkey(name)&id=eq.2")
+    assert isinstance(got, list)
+    assert sorted(p["name"] for p in got[0]["e_projects_client_id_fkey"]) == ["IOS", "OSX"]
