@@ -204,6 +204,7 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
                 return_base_type=r["return_base_type"],
                 outputs=outputs,
                 isolation_level=r["isolation_level"],
+                estimated_rows=r["estimated_rows"],
                 settings=tuple(tuple(c.split("=", 1)) for c in r["settings"] if "=" in c),  # type: ignore[misc]
             )
         )

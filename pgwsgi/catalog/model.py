@@ -105,6 +105,7 @@ class Function:
     outputs: tuple[Parameter, ...] = ()  # OUT, INOUT and TABLE parameters: the columns of a record result
     isolation_level: str | None = None  # from `SET default_transaction_isolation`
     settings: tuple[tuple[str, str], ...] = ()  # every `SET name = value` clause
+    estimated_rows: float = 0  # `ROWS n`: a set-returning function declared `ROWS 1` is to-one (EMB-COMPUTED)
 
     @property
     def is_computed_field(self) -> bool:

@@ -113,6 +113,7 @@ select n.nspname as schema,
        rn.nspname as return_type_schema,
        rt.typname as return_type,
        p.proretset as returns_set,
+       p.prorows::float8 as estimated_rows,
        -- OUT/INOUT/TABLE parameters make the result a record, even a single one (R-RET-COMPOSITE).
        -- A bare `record` result (no OUT parameters) has no known columns: it is answered
        -- as a scalar, which PostgreSQL turns into JSON whole (R-RET-RECORD).

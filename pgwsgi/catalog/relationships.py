@@ -147,8 +147,10 @@ def build_relationships(
         # A function of the origin's row returning the target's rows overrides a detected
         # relationship of the same name (EMB-COMPUTED).
         assert fn.row_arg is not None
-        card: Cardinality = "one-to-many" if fn.returns_set else "many-to-one"
         origin, target = fn.row_arg, (fn.return_type_schema, fn.return_type)
+        if target not in relations:
+            continue  # PostgREST relates only functions returning a table's or view's rows
+        card: Cardinality = "one-to-many" if fn.returns_set and fn.estimated_rows != 1 else "many-to-one"
         out[origin] = [r for r in out[origin] if r.target[1] != fn.name]
         out[origin].append(Relationship(origin, target, card, fn.name, (), (), None, (fn.schema, fn.name)))
     return {k: tuple(v) for k, v in out.items()}

@@ -373,3 +373,32 @@ def test_deprecated_targets_name_the_foreign_key_on_either_side(client: Client) 
     got = rows(client, "/e_clients?select=e_projects_client_id_fkey(name)&id=eq.2")
     assert isinstance(got, list)
     assert sorted(p["name"] for p in got[0]["e_projects_client_id_fkey"]) == ["IOS", "OSX"]
+
+
+def test_a_set_returning_function_declared_rows_1_is_to_one(client: Client) -> None:
+    assert rows(client, "/e_clients?select=name,first_project(name)&id=in.(1,3)&order=id") == [
+        {"name": "Microsoft", "first_project": {"name": "Windows 7"}},
+        {"name": "Nobody", "first_project": None},
+    ]
+
+
+def test_a_function_returning_a_composite_type_is_no_relationship(client: Client) -> None:
+    r = client.get("/e_clients?select=name,client_card(label)")
+    assert r.status_code == 400
+    assert r.get_json()["code"] == "PGRST200"
+    assert rows(client, "/e_clients?select=client_card&id=eq.1") == [{"client_card": {"label": "#Microsoft"}}]
+
+
+def test_spread_through_a_junction_lifts_the_far_side(client: Client) -> None:
+    # EMB-SPREAD-JOIN: the junction embedded, its many-to-one spread.
+    got = rows(client, "/e_users?select=name,e_users_tasks(...e_tasks(task:name))&id=eq.1&e_users_tasks.order=task_id")
+    assert got == [
+        {"name": "Angela", "e_users_tasks": [{"task": "Design w7"}, {"task": "Code w7"}, {"task": "Design w10"}]}
+    ]
+
+
+def test_inner_to_one_spread_drops_parents_without_a_row(client: Client) -> None:
+    got = rows(client, "/e_projects?select=name,...e_clients!inner(client:name)&order=id")
+    assert [p["name"] for p in got] == ["Windows 7", "Windows 10", "IOS", "OSX"]
+    r = client.get("/e_projects?select=id,...e_clients(*)&id=eq.1")
+    assert r.get_data(as_text=True) == '[{"id":1,"id":1,"name":"Microsoft"}]'
