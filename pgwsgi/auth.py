@@ -120,6 +120,10 @@ class Authenticator:
         self._lock = threading.Lock()
         self.stats = CacheStats()
 
+    def mint(self, claims: dict[str, Any]) -> str:
+        """Sign CLAIMS with the keys parsed at start-up (jwt-sign-claims functions)."""
+        return _sign(self._keys, claims)
+
     def authenticate(self, authorization: str | None) -> Identity:
         """The identity for an `Authorization` header value (None when absent); raises ApiError."""
         token = _bearer_token(authorization)
@@ -390,7 +394,11 @@ def mint_token(config: Config, claims: dict[str, Any]) -> str:
     A raw secret signs HS256; a JWK/JWKS uses its first oct or private RSA/EC key,
     with that key's `alg` (else HS256, RS256, or ES256/384/512 by curve) and `kid`.
     """
-    keys = _load_keys(config)
+    return _sign(_load_keys(config), claims)
+
+
+def _sign(keys: list[_Key] | None, claims: dict[str, Any]) -> str:
+    """Sign `claims` with the first key of KEYS that can sign; ValueError when none can."""
     if keys is None:
         raise ValueError("No jwt-secret configured")
     if not isinstance(claims, dict):

@@ -19,7 +19,7 @@ from pgwsgi import cors, routes
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.payload import Payload, parse_payload, read_body
 from pgwsgi.api.request import parse
-from pgwsgi.auth import Authenticator, Identity, mint_token
+from pgwsgi.auth import Authenticator, Identity
 from pgwsgi.catalog.model import CatalogSnapshot, Function
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
@@ -207,7 +207,7 @@ class App:
         if sign and row.get("body") not in (None, "null"):
             claims = json.loads(row["body"])
             # A function that found no user returns a row of NULLs: no token for that.
-            token = json.dumps({"token": mint_token(self.config, claims)}) if any(claims.values()) else "null"
+            token = json.dumps({"token": self.auth.mint(claims)}) if any(claims.values()) else "null"
             row = {**row, "body": token}
         response = render_call(req, plan, row, self.config.client_error_verbosity)
         timer.lap("response")

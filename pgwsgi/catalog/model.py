@@ -134,6 +134,10 @@ class CatalogSnapshot:
     relationships: Mapping[QName, tuple[Any, ...]] = field(default_factory=dict)
     # schema -> fuzzy index of its relation names, built on the first PGRST205 that needs it
     _name_index: dict[str, FuzzySet | None] = field(default_factory=dict, compare=False, repr=False)
+    # (relation, output type) -> each column's representation function, computed once per pair
+    _formatters: dict[tuple[QName, QName], Mapping[str, QName | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def relation(self, schema: str, name: str) -> Relation | None:
         """The relation SCHEMA.NAME, or None."""
@@ -155,6 +159,15 @@ class CatalogSnapshot:
     def representation(self, source: QName, target: QName) -> QName | None:
         """The function of an implicit cast from SOURCE to TARGET type, or None."""
         return self.representations.get((source, target))
+
+    def column_formatters(self, rel: Relation, target: QName) -> Mapping[str, QName | None]:
+        """Column name -> the function that formats it as TARGET (json or text), or None (M-DOMAIN-REP)."""
+        key = ((rel.schema, rel.name), target)
+        found = self._formatters.get(key)
+        if found is None:
+            found = {c.name: self.representation(c.nominal_type, target) for c in rel.columns}
+            self._formatters[key] = found
+        return found
 
     def relation_count(self) -> int:
         """How many relations the snapshot holds."""

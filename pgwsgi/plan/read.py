@@ -107,7 +107,7 @@ def _expand_star(
     output: tuple[OutputColumn, ...], rel: Relation, snapshot: CatalogSnapshot, target: QName
 ) -> tuple[OutputColumn, ...]:
     """`*` as explicit columns when a column has a domain representation (M-DOMAIN-REP)."""
-    formatters = {c.name: snapshot.representation(c.nominal_type, target) for c in rel.columns}
+    formatters = snapshot.column_formatters(rel, target)
     # With aggregates, `*` must be explicit columns too: they are grouped by (Q-SELECT-GROUPBY).
     needed = any(formatters.values()) or has_aggregates(output)
     if not needed or all(o.ref is not None or o.embed is not None or o.aggregate for o in output):
