@@ -101,19 +101,19 @@ def _lit_char(c: str) -> str:
     return c
 
 
+@functools.lru_cache(maxsize=1024)
 def show_str(text: str) -> str:
-    """Haskell's `show` of a String: how parsec prints expected/unexpected tokens."""
+    """Haskell's `show` of a String: how parsec prints expected/unexpected tokens.
+
+    Cached: the parser notes what it expected at every step, mostly the same few tokens.
+    """
     return '"' + "".join('\\"' if c == '"' else _lit_char(c) for c in text) + '"'
 
 
+@functools.lru_cache(maxsize=1024)
 def show_char(c: str) -> str:
     """Haskell's `show` of a Char: how `notFollowedBy`/`eof` print the unexpected token."""
     return "'" + ("\\'" if c == "'" else _lit_char(c)) + "'"
-
-
-@functools.lru_cache(maxsize=256)
-def _shown(word: str) -> str:
-    return show_str(word)
 
 
 def unescape(body: str) -> str:
@@ -221,7 +221,7 @@ class Cursor:
             while k < len(word) and pos + k < n and s[pos + k] == word[k]:
                 k += 1
             sys = pos + k  # resolved to the character there only if an error is reported
-        self.note(pos, (_shown(word),), sys=sys)
+        self.note(pos, (show_str(word),), sys=sys)
 
     def note_eof(self, pos: int, *exp: str) -> None:
         """`eof`/`lookAhead` alternatives failed at `pos`: parsec prints the char as 'c'."""
