@@ -402,3 +402,16 @@ def test_inner_to_one_spread_drops_parents_without_a_row(client: Client) -> None
     assert [p["name"] for p in got] == ["Windows 7", "Windows 10", "IOS", "OSX"]
     r = client.get("/e_projects?select=id,...e_clients(*)&id=eq.1")
     assert r.get_data(as_text=True) == '[{"id":1,"id":1,"name":"Microsoft"}]'
+
+
+def test_function_results_embed_through_their_return_type(client: Client) -> None:
+    got = rows(
+        client, "/rpc/e_projects_of?client=2&select=name,e_clients(name),e_tasks(name)&e_tasks.order=id&order=id"
+    )
+    assert got == [
+        {"name": "IOS", "e_clients": {"name": "Apple"}, "e_tasks": [{"name": "Design IOS"}, {"name": "Code IOS"}]},
+        {"name": "OSX", "e_clients": {"name": "Apple"}, "e_tasks": [{"name": "Design OSX"}, {"name": "Code OSX"}]},
+    ]
+    r = client.post("/rpc/e_first_client?select=name,e_projects!inner(id)&e_projects.id=eq.2", json={})
+    assert r.status_code == 200
+    assert r.get_json() == {"name": "Microsoft", "e_projects": [{"id": 2}]}
