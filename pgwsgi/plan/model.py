@@ -10,6 +10,10 @@ from pgwsgi.catalog.model import Column, Function, QName, Relation
 
 TypeName = tuple[str, str]  # (schema, typname), checked against the catalog
 
+# Q-SELECT-COUNT-LEGACY: a relation without a `count` column still answers `select=count`,
+# because PostgreSQL reads `tbl.count` as the functional notation of count(tbl).
+LEGACY_COUNT = Column("count", 0, "bigint", "pg_catalog", "int8", "int8", False, None)
+
 
 @dataclass(frozen=True)
 class ColumnRef:
@@ -122,3 +126,17 @@ class ReadPlan:
     content_type: str
     max_rows: int | None = None
     legacy_names: tuple[tuple[str, str], ...] = ()  # embeds addressed by relation name despite an alias
+
+
+def has_aggregates(output: tuple[OutputColumn, ...]) -> bool:
+    """Whether a level aggregates: its own aggregates, or those its to-one spreads hoist into it (EMB-AGG)."""
+    return any(
+        o.aggregate is not None
+        or (o.embed is not None and o.embed.spread and o.embed.relationship.to_one and has_aggregates(o.embed.output))
+        for o in output
+    )
+
+
+def groups_rows(output: tuple[OutputColumn, ...]) -> bool:
+    """Whether a level's rows are fewer than the rows it reads: aggregates, or the legacy `count`."""
+    return has_aggregates(output) or any(o.ref is not None and o.ref.column is LEGACY_COUNT for o in output)

@@ -20,6 +20,7 @@ from pgwsgi.config import Config
 from pgwsgi.errors import ApiError, not_found_table
 from pgwsgi.plan.embed import resolve_relationship
 from pgwsgi.plan.model import (
+    LEGACY_COUNT,
     ColumnRef,
     EmbedPlan,
     OutputColumn,
@@ -30,6 +31,7 @@ from pgwsgi.plan.model import (
     PlanOrder,
     ReadPlan,
     TypeName,
+    has_aggregates,
 )
 from pgwsgi.plan.negotiate import negotiate
 
@@ -119,15 +121,6 @@ def _expand_star(
         else:
             expanded.append(o)
     return tuple(expanded)
-
-
-def has_aggregates(output: tuple[OutputColumn, ...]) -> bool:
-    """Whether a level aggregates: its own aggregates, or those its to-one spreads hoist into it (EMB-AGG)."""
-    return any(
-        o.aggregate is not None
-        or (o.embed is not None and o.embed.spread and o.embed.relationship.to_one and has_aggregates(o.embed.output))
-        for o in output
-    )
 
 
 class _Level:
@@ -248,6 +241,8 @@ def _ref(field: Field, rel: Relation, snapshot: CatalogSnapshot) -> ColumnRef:
         computed = snapshot.computed_field(rel, field.name)
         if computed is not None:
             return ColumnRef(None, field.json_path, computed)
+        if field.name == "count" and not field.json_path:
+            return ColumnRef(LEGACY_COUNT)
         raise ApiError(400, "42703", f"column {rel.name}.{field.name} does not exist")
     parser = None if field.json_path else snapshot.representation(TEXT, col.nominal_type)
     return ColumnRef(col, field.json_path, None, parser)

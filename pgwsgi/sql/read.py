@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.numeric import Int8
 
-from pgwsgi.plan.model import OutputColumn, PlanCondition, PlanOrder, ReadPlan
+from pgwsgi.plan.model import OutputColumn, PlanCondition, PlanOrder, ReadPlan, groups_rows
 from pgwsgi.sql.embed import Aliases, inner_exists, related_value, select_with_embeds
 from pgwsgi.sql.operators import column_expr, condition
 
@@ -66,8 +66,9 @@ def _total(plan: ReadPlan) -> tuple[sql.Composable, list[Any]]:
     """The total-count column (H-PREFER-COUNT) and the parameters it needs, which come first."""
     if plan.count not in ("exact", "estimated"):
         return sql.SQL("NULL::bigint"), []
-    if plan.max_rows is None and plan.limit is None and not plan.offset:
-        # The page is every row: its own count is the total (V-COUNT), no second scan.
+    if plan.max_rows is None and plan.limit is None and not plan.offset and not groups_rows(plan.output):
+        # The page is every row: its own count is the total (V-COUNT), no second scan. Not
+        # with aggregates: PostgREST's total counts the rows read, not the groups.
         return sql.SQL("pg_catalog.count(_pgrst_t)"), []
     params: list[Any] = []
     counted = _count_source(plan, params)

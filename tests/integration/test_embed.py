@@ -415,3 +415,26 @@ def test_function_results_embed_through_their_return_type(client: Client) -> Non
     r = client.post("/rpc/e_first_client?select=name,e_projects!inner(id)&e_projects.id=eq.2", json={})
     assert r.status_code == 200
     assert r.get_json() == {"name": "Microsoft", "e_projects": [{"id": 2}]}
+
+
+def test_legacy_count_is_the_functional_notation_of_count(client: Client) -> None:
+    # Q-SELECT-COUNT-LEGACY: no aggregates setting needed, PostgreSQL reads tbl.count as count(tbl).
+    r = client.get("/e_projects?select=count", headers={"Prefer": "count=exact"})
+    assert r.get_json() == [{"count": 5}]
+    # The total counts the rows read, as PostgREST's count query does, not the one group;
+    # one row of five makes the response partial there too.
+    assert (r.status_code, r.headers["Content-Range"]) == (206, "0-0/5")
+    assert rows(client, "/e_clients?select=name,e_projects(count)&order=id") == [
+        {"name": "Microsoft", "e_projects": [{"count": 2}]},
+        {"name": "Apple", "e_projects": [{"count": 2}]},
+        {"name": "Nobody", "e_projects": [{"count": 0}]},
+    ]
+    r = client.get("/e_projects?select=id,count")
+    assert r.status_code == 400
+    assert r.get_json()["code"] == "42803"
+
+
+def test_exact_count_with_aggregates_counts_the_rows_read(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_aggregates_enabled=True)
+    r = client.get("/e_projects?select=client_id,count()&client_id=not.is.null", headers={"Prefer": "count=exact"})
+    assert (r.status_code, r.headers["Content-Range"]) == (206, "0-1/4")
