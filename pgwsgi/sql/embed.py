@@ -95,7 +95,8 @@ def select_with_embeds(
             value = sql.SQL("coalesce({}, '[]')").format(value)
         items.append(sql.SQL("{} AS {}").format(value, sql.Identifier(out.name)))
         aggregated.append(False)
-    select_list = sql.SQL(", ").join(items) if items else sql.SQL("NULL AS pgrst_nothing")
+    # Nothing selected (only empty embeds) is a row without columns, `{}`, as in PostgREST.
+    select_list = sql.SQL(", ").join(items)
     return SelectList(select_list, select_params, sql.SQL("").join(joins), join_params, _group_by(aggregated))
 
 

@@ -438,3 +438,11 @@ def test_exact_count_with_aggregates_counts_the_rows_read(make_client) -> None: 
     client = make_client(db_aggregates_enabled=True)
     r = client.get("/e_projects?select=client_id,count()&client_id=not.is.null", headers={"Prefer": "count=exact"})
     assert (r.status_code, r.headers["Content-Range"]) == (206, "0-1/4")
+
+
+def test_only_empty_embeds_give_empty_objects(client: Client) -> None:
+    # Nothing selected is a row without columns, as PostgREST's `SELECT FROM` gives.
+    assert client.get("/e_projects?select=e_clients()&id=eq.1").get_data() == b"[{}]"
+    assert client.get("/e_projects?select=...e_clients()&id=eq.1").get_data() == b"[{}]"
+    assert rows(client, "/e_clients?select=e_projects(e_tasks())&id=eq.1") == [{"e_projects": [{}, {}]}]
+    assert rows(client, "/e_clients?select=...e_projects!inner()&id=eq.3") == []
