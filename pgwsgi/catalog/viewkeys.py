@@ -21,8 +21,10 @@ from pgwsgi.catalog.model import QName
 
 KeyKind = Literal["p", "f", "f_ref"]  # primary key, foreign key, the columns a foreign key references
 
-# Backslash escapes come first so that an escaped brace inside a name never counts as nesting.
-_TOKEN = re.compile(r"\\.|[{}]|:(resno|resorigtbl|resorigcol) (\d+)|:([A-Za-z_]+) ")
+# A backslash escapes the next character of a name; dropping both first means any
+# brace or parenthesis left is structure.
+_ESCAPED = re.compile(r"\\.", re.S)
+_IN_TARGETS = re.compile(r"[{}()]|:(resno|resorigtbl|resorigcol) (\d+)")
 
 
 @dataclass(frozen=True)
@@ -73,28 +75,40 @@ def top_level_origins(definition: str) -> dict[int, tuple[int, int]]:
     or in expressions carry target lists of their own at deeper nesting levels.
     """
     origins: dict[int, tuple[int, int]] = {}
-    depth, in_targets = 0, False
+    tree = _ESCAPED.sub("", definition) if "\\" in definition else definition
+    # The outer query's own target list is the one at nesting depth 1; counting braces
+    # with str.count keeps this fast on large trees (most of a tree is other fields).
+    seen = 0
+    while True:
+        at = tree.find(":targetList ", seen)
+        if at < 0:
+            return origins
+        prefix = tree[:at]
+        if prefix.count("{") - prefix.count("}") == 1:
+            start = at + len(":targetList ")
+            break
+        seen = at + 1
+    if not tree.startswith("(", start):
+        return origins  # `<>`: an empty list
+    # Inside the list each entry is depth 1, and a `)` at depth 0 closes the list
+    # (parentheses inside entries are at depth 1 or more).
+    depth = 0
     entry: dict[str, int] = {}
-    for m in _TOKEN.finditer(definition):
-        tok, number_field, field = m.group(0), m.group(1), m.group(3)
+    for m in _IN_TARGETS.finditer(tree, start + 1):
+        tok = m.group(0)
         if tok == "{":
             depth += 1
         elif tok == "}":
-            if in_targets and depth == 2:
+            if depth == 1:
                 if entry.get("resorigtbl"):
                     origins[entry["resno"]] = (entry["resorigtbl"], entry["resorigcol"])
                 entry = {}
             depth -= 1
-            if depth == 0 and in_targets:
+        elif tok == ")":
+            if depth == 0:
                 break
-        elif number_field is not None:
-            if in_targets and depth == 2:
-                entry[number_field] = int(m.group(2))
-        elif field is not None and depth == 1:
-            # The query node's own fields: its target list runs until the next one.
-            if in_targets:
-                break
-            in_targets = field == "targetList"
+        elif m.group(1) is not None and depth == 1:
+            entry[m.group(1)] = int(m.group(2))
     return origins
 
 
