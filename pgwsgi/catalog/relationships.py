@@ -153,4 +153,27 @@ def build_relationships(
         card: Cardinality = "one-to-many" if fn.returns_set and fn.estimated_rows != 1 else "many-to-one"
         out[origin] = [r for r in out[origin] if r.target[1] != fn.name]
         out[origin].append(Relationship(origin, target, card, fn.name, (), (), None, (fn.schema, fn.name)))
-    return {k: tuple(v) for k, v in out.items()}
+    # PostgREST sorts each origin's relationships (its derived Ord), which is the order
+    # PGRST201 lists the candidates in.
+    return {k: tuple(sorted(v, key=_postgrest_order)) for k, v in out.items()}
+
+
+_CARDINALITY_ORDER = {"one-to-many": 0, "many-to-one": 1, "one-to-one": 2, "many-to-many": 3}
+
+
+def _postgrest_order(r: Relationship) -> tuple[Any, ...]:
+    """The fields of PostgREST's Relationship in declaration order: what its derived Ord compares."""
+    if r.function is not None:
+        return (1, r.function, r.origin, r.target)  # computed relationships come after the others
+    if r.junction is not None:
+        j = r.junction
+        detail: tuple[Any, ...] = (
+            j.relation,
+            j.origin_constraint,
+            j.target_constraint,
+            tuple(zip(r.origin_columns, j.origin_columns, strict=True)),
+            tuple(zip(r.target_columns, j.target_columns, strict=True)),
+        )
+    else:
+        detail = (r.constraint, tuple(zip(r.origin_columns, r.target_columns, strict=True)))
+    return (0, r.origin, r.target, r.is_self, _CARDINALITY_ORDER[r.cardinality], detail)

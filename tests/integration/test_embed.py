@@ -446,3 +446,25 @@ def test_only_empty_embeds_give_empty_objects(client: Client) -> None:
     assert client.get("/e_projects?select=...e_clients()&id=eq.1").get_data() == b"[{}]"
     assert rows(client, "/e_clients?select=e_projects(e_tasks())&id=eq.1") == [{"e_projects": [{}, {}]}]
     assert rows(client, "/e_clients?select=...e_projects!inner()&id=eq.3") == []
+
+
+def test_pgrst201_lists_candidates_in_postgrest_order(client: Client) -> None:
+    # PostgREST sorts relationships: one-to-many before many-to-one, then by constraint.
+    r = client.get("/e_agents?select=*,e_departments(*)")
+    assert r.status_code == 300
+    assert r.get_json()["details"] == [
+        {
+            "cardinality": "one-to-many",
+            "embedding": "e_agents with e_departments",
+            "relationship": "e_departments_head_id_fkey using e_agents(id) and e_departments(head_id)",
+        },
+        {
+            "cardinality": "many-to-one",
+            "embedding": "e_agents with e_departments",
+            "relationship": "e_agents_department_id_fkey using e_agents(department_id) and e_departments(id)",
+        },
+    ]
+    assert r.get_json()["hint"] == (
+        "Try changing 'e_departments' to one of the following: 'e_departments!e_departments_head_id_fkey', "
+        "'e_departments!e_agents_department_id_fkey'. Find the desired relationship in the 'details' key."
+    )
