@@ -468,3 +468,13 @@ def test_pgrst201_lists_candidates_in_postgrest_order(client: Client) -> None:
         "Try changing 'e_departments' to one of the following: 'e_departments!e_departments_head_id_fkey', "
         "'e_departments!e_agents_department_id_fkey'. Find the desired relationship in the 'details' key."
     )
+
+
+def test_aggregates_on_function_results(make_client) -> None:  # noqa: ANN001
+    client = make_client(db_aggregates_enabled=True)
+    assert rows(client, "/rpc/e_projects_of?client=1&select=client_id,n:count(),top:id.max()") == [
+        {"client_id": 1, "n": 2, "top": 2}
+    ]
+    assert rows(client, "/rpc/e_projects_of?client=2&select=id.sum(),e_clients(name)") == [
+        {"sum": 7, "e_clients": {"name": "Apple"}}
+    ]
