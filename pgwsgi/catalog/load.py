@@ -100,7 +100,6 @@ def load_snapshot(
     relations = _with_view_primary_keys(relations, view_keys)
     snapshot = CatalogSnapshot(
         relations=MappingProxyType(relations),
-        foreign_keys=foreign_keys,
         functions=MappingProxyType(functions),
         types=MappingProxyType(_types(type_rows)),
         pg_version=conn.info.server_version,

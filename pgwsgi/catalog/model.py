@@ -118,7 +118,6 @@ class CatalogSnapshot:
     """Everything pgwsgi knows about the database, immutable."""
 
     relations: Mapping[tuple[str, str], Relation]
-    foreign_keys: tuple[ForeignKey, ...]
     functions: Mapping[tuple[str, str], tuple[Function, ...]]
     # type names usable in casts: accepted spelling -> (schema, typname)
     types: Mapping[str, tuple[str, str]]

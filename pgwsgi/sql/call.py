@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import sql
-from psycopg.types.numeric import Int8
 
 from pgwsgi.plan.call import CallPlan
 from pgwsgi.sql.embed import Aliases, select_with_embeds
 from pgwsgi.sql.mutate import JsonText
-from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, where_clause
+from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, paging, where_clause
 
 Statement = tuple[sql.Composable, list[Any]]
 
@@ -47,12 +46,7 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
         inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}{}{}").format(
             selected.items, alias, selected.joins, where, selected.grouping, order_by(alias, read.order, params)
         )
-    if read.limit is not None:
-        params.append(Int8(read.limit))
-        inner = sql.SQL("{} LIMIT %s").format(inner)
-    if read.offset:
-        params.append(Int8(read.offset))
-        inner = sql.SQL("{} OFFSET %s").format(inner)
+    inner = sql.SQL("{}{}").format(inner, paging(read.limit, read.offset, params))
     if plan.shape == "setof-scalar" and read.media in ("object", "object-stripped"):
         body = _SCALAR_BODY["scalar"]  # singular: the one value itself (PGRST116 otherwise)
     elif plan.shape in _SCALAR_BODY:

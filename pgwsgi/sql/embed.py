@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import sql
-from psycopg.types.numeric import Int8
 
 from pgwsgi.plan.model import EmbedPlan, OutputColumn, has_aggregates
 from pgwsgi.sql.operators import condition
@@ -138,7 +137,7 @@ def _rows_query(
     parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: list[Any], hoist: bool
 ) -> sql.Composable:
     """The related rows of one PARENT row, shaped by EMBED's select, filters, order and page."""
-    from pgwsgi.sql.read import order_by
+    from pgwsgi.sql.read import order_by, paging
 
     child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
     selected = select_with_embeds(child, embed.output, aliases, hoist)
@@ -147,15 +146,14 @@ def _rows_query(
     source, links = _related_rows(parent, embed, child, aliases, params)
     where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(links))
     order = order_by(child, embed.order, params)
-    paging: sql.Composable = sql.SQL("")
-    if embed.limit is not None:
-        params.append(Int8(embed.limit))
-        paging = sql.SQL(" LIMIT %s")
-    if embed.offset:
-        params.append(Int8(embed.offset))
-        paging = sql.SQL("{} OFFSET %s").format(paging)
     return sql.SQL("SELECT {} FROM {}{}{}{}{}{}").format(
-        selected.items, source, selected.joins, where, selected.grouping, order, paging
+        selected.items,
+        source,
+        selected.joins,
+        where,
+        selected.grouping,
+        order,
+        paging(embed.limit, embed.offset, params),
     )
 
 
@@ -191,14 +189,16 @@ def _lateral_row(
 
 
 def spread_keys(embed: EmbedPlan) -> list[tuple[str, OutputColumn | None]]:
-    """The columns a to-one spread lifts into its parent, each with the aggregate hoisted onto it, if any."""
+    """The keys a spread lifts into its parent, each with the aggregate a to-one spread hoists onto it.
+
+    Nested spreads lift their keys too. Only to-one spreads can carry aggregates:
+    in a to-many spread they are refused when planning (PGRST127).
+    """
     keys: list[tuple[str, OutputColumn | None]] = []
     for out in embed.output:
         if out.embed is not None:
-            if out.embed.spread and out.embed.relationship.to_one:
+            if out.embed.spread:
                 keys.extend(spread_keys(out.embed))
-            elif out.embed.spread:
-                keys.extend((k, None) for k in output_keys(out.embed.output, out.embed.relation))
             elif not out.embed.hidden:
                 keys.append((out.name, None))
         elif out.aggregate is not None:
@@ -210,29 +210,13 @@ def spread_keys(embed: EmbedPlan) -> list[tuple[str, OutputColumn | None]]:
     return keys
 
 
-def output_keys(outputs: tuple[OutputColumn, ...], relation: Any) -> list[str]:
-    """The keys a level's rows have: what a spread lifts into its parent."""
-    keys: list[str] = []
-    for out in outputs:
-        if out.embed is not None:
-            if out.embed.spread:
-                keys.extend(output_keys(out.embed.output, out.embed.relation))
-            elif not out.embed.hidden:
-                keys.append(out.name)
-        elif out.ref is None:
-            keys.extend(c.name for c in relation.columns)
-        else:
-            keys.append(out.name)
-    return keys
-
-
 def _spread_many(embed: EmbedPlan, lateral: sql.Identifier) -> list[sql.Composable]:
     """A to-many spread's keys as parent columns: one array per key, in the embed's order (EMB-SPREAD-MANY)."""
     return [
         sql.SQL(
             "(SELECT coalesce(jsonb_agg(pgrst_e -> {}), '[]') FROM jsonb_array_elements({}.body) AS pgrst_e) AS {}"
         ).format(sql.Literal(key), lateral, sql.Identifier(key))
-        for key in output_keys(embed.output, embed.relation)
+        for key, _ in spread_keys(embed)
     ]
 
 

@@ -33,15 +33,15 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
     params: list[Any] = selected.params + selected.join_params
     where = where_clause(table, plan.where, params)
     order = order_by(table, plan.order, params)
-    paging = sql.SQL("")
-    if plan.limit is not None:
-        params.append(Int8(plan.limit))
-        paging = sql.SQL(" LIMIT %s")
-    if plan.offset:
-        params.append(Int8(plan.offset))
-        paging = sql.SQL("{} OFFSET %s").format(paging)
     inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}{}{}").format(
-        selected.items, source, table, selected.joins, where, selected.grouping, order, paging
+        selected.items,
+        source,
+        table,
+        selected.joins,
+        where,
+        selected.grouping,
+        order,
+        paging(plan.limit, plan.offset, params),
     )
     total, count_params = _total(plan)
     body = sql.SQL("NULL::text") if head else body_expr(plan.media)
@@ -153,6 +153,18 @@ def order_by(table: sql.Identifier, order: tuple[PlanOrder, ...], params: list[A
             term = sql.SQL("{} NULLS {}").format(term, sql.SQL(o.nulls.upper()))
         terms.append(term)
     return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(terms))
+
+
+def paging(limit: int | None, offset: int, params: list[Any]) -> sql.Composable:
+    """` LIMIT %s OFFSET %s` for a page, its values appended to PARAMS, or as much of it as applies."""
+    clause: sql.Composable = sql.SQL("")
+    if limit is not None:
+        params.append(Int8(limit))
+        clause = sql.SQL(" LIMIT %s")
+    if offset:
+        params.append(Int8(offset))
+        clause = sql.SQL("{} OFFSET %s").format(clause)
+    return clause
 
 
 def body_expr(media: str) -> sql.Composable:
