@@ -149,6 +149,13 @@ def expired(**claims: Any) -> dict[str, str]:
 JSON = "application/json; charset=utf-8"
 
 
+def rows(client: Client, url: str, headers: dict[str, str] | None = None) -> Any:
+    """The JSON body of a GET that must succeed with 200."""
+    r = client.get(url, headers=headers or {})
+    assert r.status_code == 200, f"{url}: {r.status_code} {r.get_data(as_text=True)}"
+    return r.get_json()
+
+
 def assert_error(r: Any, status: int, code: str, message: str, details: object = None, hint: str | None = None) -> None:
     """PostgREST's error shape (E-BODY, E-HEADERS)."""
     assert r.status_code == status, r.get_data(as_text=True)

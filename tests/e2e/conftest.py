@@ -86,18 +86,21 @@ def gunicorn(tmp_path: Path) -> Iterator[callable]:
         proc.wait(timeout=15)
 
 
+def server_env(pg_server: Server, test_db: str, **overrides: str) -> dict[str, str]:
+    """The PGRST_* environment of a server on the session's test database, with OVERRIDES."""
+    env = {
+        "PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR),
+        "PGRST_DB_SCHEMAS": "test, other",
+        "PGRST_DB_ANON_ROLE": "pgwsgi_anon",
+        "PGRST_JWT_SECRET": SECRET,
+        "PGRST_DB_POOL": "2",
+    }
+    return {**env, **overrides}
+
+
 @pytest.fixture
 def test_server(gunicorn, pg_server: Server, test_db: str) -> str:  # noqa: ANN001
-    return gunicorn(
-        {
-            "PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR),
-            "PGRST_DB_SCHEMAS": "test, other",
-            "PGRST_DB_ANON_ROLE": "pgwsgi_anon",
-            "PGRST_JWT_SECRET": SECRET,
-            "PGRST_DB_PRE_REQUEST": "test.pre_request",
-            "PGRST_DB_POOL": "2",
-        }
-    )
+    return gunicorn(server_env(pg_server, test_db, PGRST_DB_PRE_REQUEST="test.pre_request"))
 
 
 def send(url: str, method: str, headers: dict[str, str], body: object | None = None) -> HttpResult:

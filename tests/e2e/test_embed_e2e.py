@@ -6,23 +6,15 @@ import json
 
 import pytest
 
-from tests.conftest import AUTHENTICATOR, SECRET, Server
-from tests.e2e.conftest import fetch
+from tests.conftest import Server
+from tests.e2e.conftest import fetch, server_env
+from tests.integration.test_embed_views import BOOKS_TWICE_AMBIGUOUS
 
 
 @pytest.fixture
 def views_server(gunicorn, pg_server: Server, test_db: str) -> str:  # noqa: ANN001
     """Schema ev (views only, see tests/fixtures/embed_views.sql) and test, with aggregates on."""
-    return gunicorn(
-        {
-            "PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR),
-            "PGRST_DB_SCHEMAS": "ev, test",
-            "PGRST_DB_ANON_ROLE": "pgwsgi_anon",
-            "PGRST_JWT_SECRET": SECRET,
-            "PGRST_DB_AGGREGATES_ENABLED": "true",
-            "PGRST_DB_POOL": "2",
-        }
-    )
+    return gunicorn(server_env(pg_server, test_db, PGRST_DB_SCHEMAS="ev, test", PGRST_DB_AGGREGATES_ENABLED="true"))
 
 
 def test_views_embed_through_gunicorn(views_server: str) -> None:
@@ -40,24 +32,7 @@ def test_ambiguous_embed_through_gunicorn(views_server: str) -> None:
     status, headers, body = fetch(f"{views_server}/books_twice?select=id,authors(full_name)")
     assert status == 300
     assert headers["Content-Type"] == "application/json; charset=utf-8"
-    assert json.loads(body) == {
-        "code": "PGRST201",
-        "message": "Could not embed because more than one relationship was found for 'books_twice' and 'authors'",
-        "details": [
-            {
-                "cardinality": "many-to-one",
-                "embedding": "books_twice with authors",
-                "relationship": "books_author_id_fkey using books_twice(author_id) and authors(author_no)",
-            },
-            {
-                "cardinality": "many-to-one",
-                "embedding": "books_twice with authors",
-                "relationship": "books_author_id_fkey using books_twice(coauthor_id) and authors(author_no)",
-            },
-        ],
-        "hint": "Try changing 'authors' to one of the following: 'authors!books_author_id_fkey', "
-        "'authors!books_author_id_fkey'. Find the desired relationship in the 'details' key.",
-    }
+    assert json.loads(body) == BOOKS_TWICE_AMBIGUOUS
 
 
 def test_hoisted_aggregates_and_legacy_warning_through_gunicorn(views_server: str) -> None:

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import AUTHENTICATOR, SECRET, Server
+from tests.conftest import Server
+from tests.e2e.conftest import server_env
 
 RawResult = tuple[int, list[tuple[str, str]], bytes]
 TIMING = re.compile(
@@ -45,18 +46,14 @@ def test_exactly_one_postgrest_server_header(test_server: str) -> None:  # noqa:
 
 @pytest.fixture
 def headers_server(gunicorn, pg_server: Server, test_db: str) -> str:  # noqa: ANN001, F811
-    return gunicorn(
-        {
-            "PGRST_DB_URI": pg_server.dsn(test_db, AUTHENTICATOR),
-            "PGRST_DB_SCHEMAS": "test, other",
-            "PGRST_DB_ANON_ROLE": "pgwsgi_anon",
-            "PGRST_JWT_SECRET": SECRET,
-            "PGRST_SERVER_CORS_ALLOWED_ORIGINS": "http://a.example, http://b.example",
-            "PGRST_SERVER_TRACE_HEADER": "X-Request-Id",
-            "PGRST_SERVER_TIMING_ENABLED": "true",
-        },
-        workers=1,
+    env = server_env(
+        pg_server,
+        test_db,
+        PGRST_SERVER_CORS_ALLOWED_ORIGINS="http://a.example, http://b.example",
+        PGRST_SERVER_TRACE_HEADER="X-Request-Id",
+        PGRST_SERVER_TIMING_ENABLED="true",
     )
+    return gunicorn(env, workers=1)
 
 
 def test_cors_preflight_through_gunicorn(headers_server: str) -> None:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from werkzeug.test import Client
 
-
-def rows(client: Client, url: str) -> object:
-    r = client.get(url)
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return r.get_json()
+from tests.conftest import rows
 
 
 def test_many_to_one_is_an_object_or_null(client: Client) -> None:

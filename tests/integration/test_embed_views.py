@@ -11,18 +11,32 @@ from collections.abc import Callable
 import pytest
 from werkzeug.test import Client
 
-from tests.conftest import assert_error
+from tests.conftest import assert_error, rows
+
+# The PGRST201 body for /books_twice?select=id,authors(...): author_id is shown twice.
+BOOKS_TWICE_AMBIGUOUS = {
+    "code": "PGRST201",
+    "message": "Could not embed because more than one relationship was found for 'books_twice' and 'authors'",
+    "details": [
+        {
+            "cardinality": "many-to-one",
+            "embedding": "books_twice with authors",
+            "relationship": "books_author_id_fkey using books_twice(author_id) and authors(author_no)",
+        },
+        {
+            "cardinality": "many-to-one",
+            "embedding": "books_twice with authors",
+            "relationship": "books_author_id_fkey using books_twice(coauthor_id) and authors(author_no)",
+        },
+    ],
+    "hint": "Try changing 'authors' to one of the following: 'authors!books_author_id_fkey', "
+    "'authors!books_author_id_fkey'. Find the desired relationship in the 'details' key.",
+}
 
 
 @pytest.fixture
 def ev(make_client: Callable[..., Client]) -> Client:
     return make_client(db_schemas=("ev",), db_tx_end="commit-allow-override")
-
-
-def rows(client: Client, url: str) -> object:
-    r = client.get(url)
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return r.get_json()
 
 
 def test_views_with_renamed_keys_embed_both_ways(ev: Client) -> None:
@@ -88,26 +102,7 @@ def test_a_union_view_has_no_relationships(ev: Client) -> None:
 
 def test_a_key_column_shown_twice_makes_two_relationships(ev: Client) -> None:
     r = ev.get("/books_twice?select=id,authors(full_name)")
-    assert_error(
-        r,
-        300,
-        "PGRST201",
-        "Could not embed because more than one relationship was found for 'books_twice' and 'authors'",
-        [
-            {
-                "cardinality": "many-to-one",
-                "embedding": "books_twice with authors",
-                "relationship": "books_author_id_fkey using books_twice(author_id) and authors(author_no)",
-            },
-            {
-                "cardinality": "many-to-one",
-                "embedding": "books_twice with authors",
-                "relationship": "books_author_id_fkey using books_twice(coauthor_id) and authors(author_no)",
-            },
-        ],
-        "Try changing 'authors' to one of the following: 'authors!books_author_id_fkey', "
-        "'authors!books_author_id_fkey'. Find the desired relationship in the 'details' key.",
-    )
+    assert_error(r, 300, **BOOKS_TWICE_AMBIGUOUS)
     assert rows(ev, "/books_twice?select=id,authors!coauthor_id(full_name)&id=eq.3") == [
         {"id": 3, "authors": {"full_name": "Italo"}}
     ]

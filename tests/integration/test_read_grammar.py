@@ -14,6 +14,8 @@ from typing import Any
 
 from werkzeug.test import Client, TestResponse
 
+from tests.conftest import rows
+
 JSON = "application/json; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
 ALL_PEOPLE = list(range(1, 21))
@@ -21,13 +23,6 @@ ALL_PEOPLE = list(range(1, 21))
 
 def get(client: Client, url: str, **headers: str) -> TestResponse:
     return client.get(url, headers=headers)
-
-
-def rows(client: Client, url: str, headers: dict[str, str] | None = None) -> Any:
-    """The JSON body of a GET that must succeed with 200."""
-    r = client.get(url, headers=headers or {})
-    assert r.status_code == 200, f"{url}: {r.status_code} {r.get_data(as_text=True)}"
-    return r.get_json()
 
 
 def ids(client: Client, url: str, headers: dict[str, str] | None = None) -> list[int]:
