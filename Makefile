@@ -44,31 +44,31 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	touch $(STAMP)
 
 devdb-start: venv
-	@$(PY) -m pgwsgi.devdb start $(DEVDB)
+	@$(PY) -m devtools.devdb start $(DEVDB)
 
 devdb-stop: venv
-	@$(PY) -m pgwsgi.devdb stop $(DEVDB)
+	@$(PY) -m devtools.devdb stop $(DEVDB)
 
 run: venv
-	@$(PY) -m pgwsgi.demo run --devdb $(DEVDB)
+	@$(PY) -m devtools.demo run --devdb $(DEVDB)
 
 # Without PGWSGI_TEST_DSN the private server is started for the run and stopped
 # after it (PGWSGI_KEEP_DEVDB=1 keeps it running for the next run).
 test: venv
-	$(PY) -m ruff check pgwsgi tests bench
-	$(PY) -m ruff format --check --quiet pgwsgi tests bench
+	$(PY) -m ruff check pgwsgi tests bench devtools
+	$(PY) -m ruff format --check --quiet pgwsgi tests bench devtools
 	@if [ -n "$(PGWSGI_TEST_DSN)" ]; then \
 	  PGWSGI_TEST_DSN="$(PGWSGI_TEST_DSN)" $(PY) -m pytest -q; \
 	else \
-	  dsn=$$($(PY) -m pgwsgi.devdb start $(DEVDB)) || exit 1; \
+	  dsn=$$($(PY) -m devtools.devdb start $(DEVDB)) || exit 1; \
 	  PGWSGI_TEST_DSN="$$dsn" $(PY) -m pytest -q; status=$$?; \
-	  if [ -z "$(PGWSGI_KEEP_DEVDB)" ]; then $(PY) -m pgwsgi.devdb stop $(DEVDB); fi; \
+	  if [ -z "$(PGWSGI_KEEP_DEVDB)" ]; then $(PY) -m devtools.devdb stop $(DEVDB); fi; \
 	  exit $$status; \
 	fi
 
 lint: venv
-	$(PY) -m ruff check pgwsgi tests bench
-	$(PY) -m ruff format --check pgwsgi tests bench
+	$(PY) -m ruff check pgwsgi tests bench devtools
+	$(PY) -m ruff format --check pgwsgi tests bench devtools
 
 bench: venv
 	@$(PY) -m bench.run --devdb $(DEVDB)

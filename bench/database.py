@@ -7,8 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from pgwsgi import devdb
-from pgwsgi.demo import load_demo
+from devtools import devdb
+from devtools.demo import load_demo
 
 DBNAME = "pgwsgi_bench"
 

@@ -34,7 +34,8 @@ from werkzeug.test import EnvironBuilder
 
 from bench import cpu, database, statements
 from bench.run import CONF, ROOT, SCENARIOS
-from pgwsgi import create_app, devdb
+from devtools import devdb
+from pgwsgi import create_app
 from pgwsgi.auth import mint_token
 from pgwsgi.catalog.load import load_snapshot
 from pgwsgi.config import Config, load_config

@@ -37,12 +37,12 @@ import psycopg
 
 from bench import cpu, database, httpload, pgbench, statements
 from bench.measurement import Measurement
-from pgwsgi import devdb
+from devtools import devdb
 from pgwsgi.auth import mint_token
 from pgwsgi.catalog.load import load_snapshot
 from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.config import Config, load_config
-from pgwsgi.config_db import with_db_settings
+from pgwsgi.config.indb import with_db_settings
 from pgwsgi.db.pool import connect_kwargs
 from pgwsgi.version import __version__
 

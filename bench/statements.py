@@ -20,11 +20,11 @@ from psycopg.adapt import PyFormat, Transformer
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from pgwsgi import routes
 from pgwsgi.api.request import parse
 from pgwsgi.auth import Authenticator
 from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.config import Config
+from pgwsgi.http import routes
 from pgwsgi.plan.read import build_read
 from pgwsgi.sql.read import compose_read
 from pgwsgi.sql.settings import settings_for
@@ -69,7 +69,7 @@ def build_transaction(
         request = Request(builder.get_environ())
     finally:
         builder.close()
-    # The same calls, in the same order, as pgwsgi.wsgi.App.handle for a GET.
+    # The same calls, in the same order, as pgwsgi.http.app.App.handle for a GET.
     identity = Authenticator(config).authenticate(request.headers.get("Authorization"))
     target, name = routes.route(request.path)
     req = parse(request, target, name, config)
@@ -82,7 +82,7 @@ def build_transaction(
         Statement("settings", settings_sql.as_string(conn), tuple(settings_params)),
     ]
     if config.db_pre_request:
-        # Same shape as pgwsgi.wsgi._function_call; the demo has no pre-request function.
+        # Same shape as pgwsgi.http.app._function_call; the demo has no pre-request function.
         fn = sql.SQL("SELECT {}()").format(sql.Identifier(*config.db_pre_request.split(".", 1)))
         statements.append(Statement("pre-request", fn.as_string(conn), None))
     statements.append(Statement("main", main_sql.as_string(conn), tuple(main_params)))

@@ -17,8 +17,8 @@ __all__ = ["create_app", "__version__"]
 def create_app(config: Any = None) -> Any:
     """Build and start an application for CONFIG (default: PGRST_CONFIG file + PGRST_* environment)."""
     from pgwsgi.config import config_from_environment
-    from pgwsgi.logsetup import configure_logging
-    from pgwsgi.wsgi import App
+    from pgwsgi.config.logsetup import configure_logging
+    from pgwsgi.http.app import App
 
     config = config if config is not None else config_from_environment()
     configure_logging(config)
@@ -33,7 +33,7 @@ def with_db_settings(config: Any) -> Any:
 
     import psycopg
 
-    from pgwsgi import config_db
+    from pgwsgi.config import indb as config_db
 
     try:
         return config_db.with_db_settings(config)

@@ -126,7 +126,7 @@ def with_db_settings(config: Config) -> Config:
     """Apply the in-database settings; a database error becomes a ConfigError."""
     import psycopg
 
-    from pgwsgi import config_db
+    from pgwsgi.config import indb as config_db
 
     try:
         return config_db.with_db_settings(config)
@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd.action == "token":
             print(mint(config, cmd.claims))
             return 0
-        from pgwsgi import serve
+        from pgwsgi.http import serve
 
         return serve.run(config, cmd.config_path, cmd.overrides)
     except (ConfigError, ValueError) as e:  # ValueError: mint_token refusing the claims

@@ -51,7 +51,7 @@ def pg_server() -> Server:
     """The PostgreSQL server the tests use."""
     dsn = os.environ.get("PGWSGI_TEST_DSN")
     if not dsn:
-        from pgwsgi import devdb
+        from devtools import devdb
 
         dsn = devdb.start(ROOT / ".devdb")
     parts = urlsplit(dsn)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from pgwsgi.fuzzy import FuzzySet
+from pgwsgi.catalog.fuzzy import FuzzySet
 
 QName = tuple[str, str]  # (schema, name)
 

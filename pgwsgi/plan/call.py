@@ -13,10 +13,10 @@ from typing import Literal
 from urllib.parse import parse_qsl
 
 from pgwsgi.api.model import ApiRequest
+from pgwsgi.catalog.fuzzy import FuzzySet
 from pgwsgi.catalog.model import CatalogSnapshot, Column, Function, Parameter, Relation
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError
-from pgwsgi.fuzzy import FuzzySet
 from pgwsgi.plan.model import ReadPlan
 from pgwsgi.plan.read import plan_read_of
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pgwsgi.api.model import SelectRelation
+from pgwsgi.catalog.fuzzy import FuzzySet
 from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
 from pgwsgi.catalog.relationships import Relationship
 from pgwsgi.errors import ApiError
-from pgwsgi.fuzzy import FuzzySet
 
 
 def resolve_relationship(

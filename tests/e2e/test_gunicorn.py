@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from pgwsgi.demo import DEMO, load_demo
+from devtools.demo import DEMO, load_demo
 from tests.conftest import AUTHENTICATOR, ROOT, Server, database, expired, token
 from tests.e2e.conftest import fetch, free_port, send
 

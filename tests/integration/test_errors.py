@@ -82,7 +82,7 @@ def test_minimal_error_verbosity(make_client) -> None:  # noqa: ANN001
 def test_database_unreachable_is_503(pg_server, test_db) -> None:  # noqa: ANN001
     from werkzeug.test import Client as WClient
 
-    from pgwsgi.wsgi import App
+    from pgwsgi.http.app import App
 
     config = make_config(pg_server, test_db)
     app = App(config)
@@ -122,12 +122,12 @@ def test_pool_exhausted_is_504(make_client) -> None:  # noqa: ANN001
 
 
 def test_no_traceback_on_internal_error(client: Client, monkeypatch) -> None:  # noqa: ANN001
-    import pgwsgi.wsgi
+    import pgwsgi.http.app
 
     def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(pgwsgi.wsgi, "build_read", boom)
+    monkeypatch.setattr(pgwsgi.http.app, "build_read", boom)
     r = client.get("/items")
     assert r.status_code == 500
     assert r.get_json() == {"code": "PGRSTX00", "message": "Internal server error", "details": None, "hint": None}

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from werkzeug.test import Client
 
-from pgwsgi import cors
-from pgwsgi.timing import NO_TIMING, StageTimer
+from pgwsgi.http import cors
+from pgwsgi.http.timing import NO_TIMING, StageTimer
 from tests.conftest import bearer, expired
 
 JSON = "application/json; charset=utf-8"

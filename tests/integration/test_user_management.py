@@ -32,7 +32,7 @@ def _server_dsn() -> str:
     dsn = os.environ.get("PGWSGI_TEST_DSN")
     if dsn:
         return dsn
-    from pgwsgi import devdb
+    from devtools import devdb
 
     return devdb.start(ROOT / ".devdb")
 

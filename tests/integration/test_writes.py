@@ -1287,8 +1287,8 @@ DEMO_ADMIN = demo_auth("web_admin", "admin")
 @pytest.fixture(scope="module")
 def demo_app(pg_server: Server) -> Iterator[tuple[str, Client]]:
     """The demo schema in its own database, served as the demo configures it."""
+    from devtools.demo import load_demo
     from pgwsgi import create_app
-    from pgwsgi.demo import load_demo
 
     name = f"pgwsgi_demo_writes_{os.getpid()}"
     with database(pg_server, name):

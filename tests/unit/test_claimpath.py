@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pgwsgi.claimpath import compile_role_path
+from pgwsgi.auth.claimpath import compile_role_path
 
 CLAIMS: dict[str, Any] = {
     "role": "web_user",

@@ -8,8 +8,10 @@ import types
 
 import pytest
 
-from pgwsgi import cli, config_db, serve
+from pgwsgi import cli
 from pgwsgi.config import Config, ConfigError, dump_config, load_config
+from pgwsgi.config import indb as config_db
+from pgwsgi.http import serve
 from pgwsgi.version import POSTGREST_VERSION, __version__
 
 SECRET = "reallyreallyreallyreallyverysafe"

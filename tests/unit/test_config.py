@@ -21,7 +21,7 @@ from pgwsgi.config import (
     load_config,
     reloaded,
 )
-from pgwsgi.configfile import ConfigFileError, parse_text
+from pgwsgi.config.fileformat import ConfigFileError, parse_text
 
 SECRET = "reallyreallyreallyreallyverysafe"  # 32 characters
 

@@ -1,4 +1,4 @@
-"""pgwsgi.devdb without a server: where the binaries come from, which extensions they have,
+"""devtools.devdb without a server: where the binaries come from, which extensions they have,
 and when an existing data folder is set aside."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pgwsgi import devdb
+from devtools import devdb
 
 
 @pytest.fixture(autouse=True)

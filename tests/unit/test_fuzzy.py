@@ -1,10 +1,10 @@
-"""pgwsgi.fuzzy against PostgREST's doctests and the fuzzyset-haskell 0.2.4 test suite (test/Spec.hs)."""
+"""pgwsgi.catalog.fuzzy against PostgREST's doctests and the fuzzyset-haskell 0.2.4 test suite (test/Spec.hs)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pgwsgi.fuzzy import DEFAULT_MIN_SCORE, FuzzySet, _similarity
+from pgwsgi.catalog.fuzzy import DEFAULT_MIN_SCORE, FuzzySet, _similarity
 
 STATES = [
     "Alabama", "Alaska", "American Samoa", "Arizona", "Arkansas", "California", "Colorado", "Connecticut",

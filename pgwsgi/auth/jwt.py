@@ -26,7 +26,7 @@ from typing import Any
 from jose import jwk as jose_jwk
 from jose import jws as jose_jws
 
-from pgwsgi.claimpath import RolePath, compile_role_path
+from pgwsgi.auth.claimpath import RolePath, compile_role_path
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError, anonymous_disabled, bearer_error
 

@@ -72,7 +72,7 @@ pgwsgi demo on {BASE_URL} (Ctrl-C stops it). Try:
 
 def main(argv: list[str] | None = None) -> int:
     """Load the demo (unless PGRST_DB_URI is given), print the curl examples, exec gunicorn."""
-    parser = argparse.ArgumentParser(prog="python -m pgwsgi.demo")
+    parser = argparse.ArgumentParser(prog="python -m devtools.demo")
     parser.add_argument("action", choices=["run", "load"])
     parser.add_argument("--devdb", default=str(ROOT / ".devdb"))
     args = parser.parse_args(argv)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if not env.get("PGRST_DB_URI"):
         admin = env.get("PGWSGI_ADMIN_DSN")
         if not admin:
-            from pgwsgi import devdb
+            from devtools import devdb
 
             admin = devdb.start(Path(args.devdb))
         env["PGRST_DB_URI"] = load_demo(admin)

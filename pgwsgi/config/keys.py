@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pgwsgi.configfile import ConfigFileError, Value, as_bool, as_int, as_text, parse_file, quote
+from pgwsgi.config.fileformat import ConfigFileError, Value, as_bool, as_int, as_text, parse_file, quote
 
 log = logging.getLogger("pgwsgi.config")
 

@@ -15,7 +15,6 @@ from typing import Any
 from psycopg import sql
 from werkzeug.wrappers import Request, Response
 
-from pgwsgi import cors, routes
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.payload import Payload, parse_payload, read_body
 from pgwsgi.api.request import parse
@@ -26,6 +25,8 @@ from pgwsgi.config import Config
 from pgwsgi.db.pool import Database
 from pgwsgi.db.transaction import TxResult, run, scan_keys
 from pgwsgi.errors import ApiError, unsupported_method
+from pgwsgi.http import cors, routes
+from pgwsgi.http.timing import NO_TIMING, StageTimer, Timer
 from pgwsgi.plan.call import build_call, returns_jwt_claims, rpc_method_error
 from pgwsgi.plan.mutate import build_mutation
 from pgwsgi.plan.read import build_read, find_relation
@@ -46,7 +47,6 @@ from pgwsgi.sql.call import compose_call
 from pgwsgi.sql.mutate import JsonText, compose_mutation
 from pgwsgi.sql.read import compose_count_explain, compose_read
 from pgwsgi.sql.settings import settings_for
-from pgwsgi.timing import NO_TIMING, StageTimer, Timer
 from pgwsgi.version import POSTGREST_VERSION
 
 log = logging.getLogger("pgwsgi")
