@@ -57,6 +57,7 @@ run: venv
 test: venv
 	$(PY) -m ruff check pgwsgi tests bench devtools
 	$(PY) -m ruff format --check --quiet pgwsgi tests bench devtools
+	$(PY) -m mypy
 	@if [ -n "$(PGWSGI_TEST_DSN)" ]; then \
 	  PGWSGI_TEST_DSN="$(PGWSGI_TEST_DSN)" $(PY) -m pytest -q; \
 	else \
@@ -69,6 +70,7 @@ test: venv
 lint: venv
 	$(PY) -m ruff check pgwsgi tests bench devtools
 	$(PY) -m ruff format --check pgwsgi tests bench devtools
+	$(PY) -m mypy
 
 bench: venv
 	@$(PY) -m bench.run --devdb $(DEVDB)
