@@ -1,7 +1,7 @@
 """The SQL transaction pgwsgi runs for a URL, rendered as a pgbench script.
 
-Everything comes from pgwsgi's own pipeline (route -> auth -> api.parse ->
-plan.build_read -> sql.compose_read, and sql.settings.settings_for), so the
+Everything comes from pgwsgi's own pipeline (auth -> route -> api.parse -> plan.build ->
+sql.compose, the stage entries App.handle calls), so the
 pgbench side runs exactly the text and the parameter values a gunicorn worker
 sends for the same request, not a hand-written approximation of it.
 """
@@ -15,19 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.adapt import PyFormat, Transformer
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from pgwsgi.api.request import parse
+from pgwsgi.api import parse
 from pgwsgi.auth import Authenticator
 from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.config import Config
 from pgwsgi.http import routes
-from pgwsgi.plan.read import build_read
-from pgwsgi.sql.read import compose_read
-from pgwsgi.sql.settings import settings_for
+from pgwsgi.plan import build
+from pgwsgi.sql import compose
 
 # What pgwsgi.db.transaction sends around the statements of a read request.
 BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
@@ -72,19 +70,18 @@ def build_transaction(
     # The same calls, in the same order, as pgwsgi.http.app.App.handle for a GET.
     identity = Authenticator(config).authenticate(request.headers.get("Authorization"))
     target, name = routes.route(request.path)
-    req = parse(request, target, name, config)
-    plan = build_read(req, snapshot, config)
-    main_sql, main_params = compose_read(plan, head=False)
-    settings_sql, settings_params = settings_for(config, identity, req)
+    req = parse(request, target, name, config, _no_body)
+    composed = compose(build(req, snapshot, config), req, identity, config)
+    assert composed is not None, "a GET on a relation runs a transaction"
+    settings_sql, settings_params = composed.settings
+    main_sql, main_params = composed.main
 
     statements = [
         Statement("begin", BEGIN, None),
         Statement("settings", settings_sql.as_string(conn), tuple(settings_params)),
     ]
-    if config.db_pre_request:
-        # Same shape as pgwsgi.http.app._function_call; the demo has no pre-request function.
-        fn = sql.SQL("SELECT {}()").format(sql.Identifier(*config.db_pre_request.split(".", 1)))
-        statements.append(Statement("pre-request", fn.as_string(conn), None))
+    if composed.pre_request is not None:
+        statements.append(Statement("pre-request", composed.pre_request.as_string(conn), None))
     statements.append(Statement("main", main_sql.as_string(conn), tuple(main_params)))
     statements.append(Statement("commit", COMMIT, None))
     script, variables = _pgbench_script(conn, statements)
@@ -152,3 +149,7 @@ def verify(conn: psycopg.Connection[Any], transaction: Transaction, expected_row
             f"body={row.get('body')!r}"
         )
     return row
+
+
+def _no_body(body: bytes | bytearray, is_object: bool, any_keys: bool) -> tuple[str, ...]:
+    raise AssertionError("a GET has no body to scan")

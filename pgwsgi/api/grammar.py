@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from .grammar_fields import FieldParser
-from .model import Condition, Field, Filter, LogicTree, OpExpr
+from .model import Condition, Field, Filter, LogicTree, Operator, OpExpr
 from .parsing import (
     DELIM,
     MAX_DEPTH,
@@ -22,6 +22,7 @@ from .parsing import (
     Empty,
     Fail,
     TooDeep,
+    match_end,
     run_parser,
     show_char,
     show_str,
@@ -30,9 +31,9 @@ from .parsing import (
 
 T = TypeVar("T")
 
-SIMPLE_OPS = ("neq", "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj")
-QUANT_OPS = ("eq", "gte", "gt", "lte", "lt", "like", "ilike", "match", "imatch")
-FTS_OPS = ("fts", "plfts", "phfts", "wfts")
+SIMPLE_OPS: tuple[Operator, ...] = ("neq", "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj")
+QUANT_OPS: tuple[Operator, ...] = ("eq", "gte", "gt", "lte", "lt", "like", "ilike", "match", "imatch")
+FTS_OPS: tuple[Operator, ...] = ("fts", "plfts", "phfts", "wfts")
 IS_VALUES = ("null", "not_null", "true", "false", "unknown")
 
 LABEL_OPERATOR = "operator (eq, gt, ...)"
@@ -44,8 +45,10 @@ _UNTIL_COMMA_PAREN = re.compile(r"[^,)]*")
 _PG_ARRAY = re.compile(r"\{[^{}]*\}")
 _UNTIL_BRACES = re.compile(r"[^{}]*")
 _OP_WORD = re.compile(r"([a-z]+)(?:\((any|all)\))?\.")
-_FAST_SIMPLE = frozenset(SIMPLE_OPS) | {"isdistinct"}
-_FAST_QUANT = frozenset(QUANT_OPS)
+# Operator word -> the operator, for the fast path (a lookup that also gives the word its type).
+_FAST_SIMPLE: dict[str, Operator] = {op: op for op in (*SIMPLE_OPS, "isdistinct")}
+_FAST_QUANT: dict[str, Operator] = {op: op for op in QUANT_OPS}
+_MODIFIERS: dict[str | None, Literal["any", "all"] | None] = {None: None, "any": "any", "all": "all"}
 
 
 class Parser(FieldParser):
@@ -120,7 +123,7 @@ class Parser(FieldParser):
                 if k < n and s[k] == ".":
                     self.i = k + 1
                     self.clear()
-                    return OpExpr(word, self.single_val(logic), language=lang)  # type: ignore[arg-type]
+                    return OpExpr(word, self.single_val(logic), language=lang)
                 self.note(k, (DELIM,))
                 self.i = q
                 break
@@ -131,14 +134,14 @@ class Parser(FieldParser):
                 if k < n and s[k] == ".":
                     self.i = k + 1
                     self.clear()
-                    return OpExpr(word, self.single_val(logic))  # type: ignore[arg-type]
+                    return OpExpr(word, self.single_val(logic))
                 self.note(k, (DELIM,))
                 break
             self.note_lit(q, word)
         for word in QUANT_OPS:
             if s.startswith(word, q):
                 k = q + len(word)
-                mod = None
+                mod: Literal["any", "all"] | None = None
                 if k < n and s[k] == "(":
                     if s.startswith("any)", k + 1):
                         mod, k = "any", k + 5
@@ -154,7 +157,7 @@ class Parser(FieldParser):
                 if k < n and s[k] == ".":
                     self.i = k + 1
                     self.clear()
-                    return OpExpr(word, self.single_val(logic), modifier=mod)  # type: ignore[arg-type]
+                    return OpExpr(word, self.single_val(logic), modifier=mod)
                 self.note(k, (DELIM,))
                 break
             self.note_lit(q, word)
@@ -169,11 +172,12 @@ class Parser(FieldParser):
         if m is None:
             return None
         word, mod, k = m.group(1), m.group(2), m.end()
-        if not ((mod is None and word in _FAST_SIMPLE) or word in _FAST_QUANT):
+        op = _FAST_QUANT.get(word) or (_FAST_SIMPLE.get(word) if mod is None else None)
+        if op is None:
             return None
         self.i = k
         self.clear()
-        return OpExpr(word, self.single_val(logic), modifier=mod)  # type: ignore[arg-type]
+        return OpExpr(op, self.single_val(logic), modifier=_MODIFIERS[mod])
 
     def single_val(self, logic: bool) -> str:
         s, n, p = self.s, self.n, self.i
@@ -201,9 +205,9 @@ class Parser(FieldParser):
                 self.i = m.end()
                 self.clear()
                 return m.group()
-            e = _UNTIL_BRACES.match(s, p + 1).end()
+            e = match_end(_UNTIL_BRACES, s, p + 1)
             self.note(e, (show_str("}"),))
-        e = _UNTIL_COMMA_PAREN.match(s, p).end()
+        e = match_end(_UNTIL_COMMA_PAREN, s, p)
         self.i = e
         if e > p:
             self.clear()
@@ -266,7 +270,7 @@ class Parser(FieldParser):
                 self.note(e + 1, un=show_char(s[e]))
             else:
                 self.note(n, (show_str("\\"), show_str('"')))
-        e = _UNTIL_COMMA_PAREN.match(s, p).end()
+        e = match_end(_UNTIL_COMMA_PAREN, s, p)
         self.i = e
         if e > p:
             self.clear()
@@ -301,6 +305,7 @@ class Parser(FieldParser):
                 self.note_lit(p, "not")
             self.relabel_merge(LABEL_NOT, prior)
         q = self.i
+        op: Literal["and", "or"]
         if s.startswith("and", q):
             op, self.i = "and", q + 3
         elif s.startswith("or", q):
@@ -328,7 +333,7 @@ class Parser(FieldParser):
             break
         self.char(")", True)
         self.ws()
-        return LogicTree(op, tuple(children), negated)  # type: ignore[arg-type]
+        return LogicTree(op, tuple(children), negated)
 
     def _logic_child(self, depth: int) -> Condition:
         try:

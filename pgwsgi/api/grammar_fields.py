@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from .model import Field, JsonStep, OrderTerm, SelectField, SelectItem, SelectRelation
 from .parsing import (
@@ -22,6 +23,7 @@ from .parsing import (
     Empty,
     Fail,
     TooDeep,
+    match_end,
     show_char,
     show_str,
 )
@@ -32,6 +34,15 @@ LABEL_FIELD = "field name (* or [a..z0..9_$])"
 LABEL_JSON_KEY = "any non reserved character different from: .,>()"
 
 _JSON_KEY_CHARS = re.compile(r"[^(\-:.,>)]+")
+
+_Join = Literal["inner", "left"]
+_Direction = Literal["asc", "desc"]
+_Nulls = Literal["first", "last"]
+_W = TypeVar("_W", bound=str)
+
+_JOINS: dict[str, _Join] = {"left": "left", "inner": "inner"}
+_DIRECTIONS: tuple[_Direction, ...] = ("asc", "desc")
+_NULLS: dict[str, _Nulls] = {"nullsfirst": "first", "nullslast": "last"}
 
 
 class FieldParser(Cursor):
@@ -87,6 +98,7 @@ class FieldParser(Cursor):
         steps: list[JsonStep] = []
         while True:
             p = self.i
+            arrow: Literal["->", "->>"]
             if s.startswith("->>", p):
                 arrow, q = "->>", p + 3
             elif s.startswith("->", p):
@@ -97,7 +109,7 @@ class FieldParser(Cursor):
                 return tuple(steps)
             self.i = q
             self.clear()
-            steps.append(JsonStep(arrow, self._json_operand()))  # type: ignore[arg-type]
+            steps.append(JsonStep(arrow, self._json_operand()))
 
     def _json_operand(self) -> str | int:
         s, n = self.s, self.n
@@ -110,7 +122,7 @@ class FieldParser(Cursor):
             k += 1
         # Python refuses int() of more than 4300 digits; such a number is no usable index anyway.
         if j < k <= j + 4000:
-            end = WS.match(s, k).end()  # as everywhere else, blanks before a separator are fine
+            end = match_end(WS, s, k)  # as everywhere else, blanks before a separator are fine
             if end == n or s.startswith(("->", "::", ".", ",", ")"), end):
                 self.i = k
                 self.clear()
@@ -161,7 +173,7 @@ class FieldParser(Cursor):
         s = self.s
         items: list[SelectItem] = []
         # PostgREST rejects blanks in `rel( )` and after a closing `)`; accept them.
-        j = WS.match(s, self.i).end()
+        j = match_end(WS, s, self.i)
         if j > self.i and (j == self.n or s[j] == ")"):
             self.i = j
             self.clear()
@@ -190,13 +202,13 @@ class FieldParser(Cursor):
         except Fail:
             self.i = p
         else:
-            return SelectRelation(name, None, hint, join, True, self._children(depth))  # type: ignore[arg-type]
+            return SelectRelation(name, None, hint, join, True, self._children(depth))
         try:
             alias, name, hint, join = self._relation_header()
         except Fail:
             self.i = p
         else:
-            return SelectRelation(name, alias, hint, join, False, self._children(depth))  # type: ignore[arg-type]
+            return SelectRelation(name, alias, hint, join, False, self._children(depth))
         return self._select_field()
 
     def _children(self, depth: int) -> tuple[SelectItem, ...]:
@@ -207,7 +219,7 @@ class FieldParser(Cursor):
         self.char(")", True)
         return tuple(items)
 
-    def _spread_header(self) -> tuple[str, str | None, str | None]:
+    def _spread_header(self) -> tuple[str, str | None, _Join | None]:
         self.ws()
         q = self.i
         if not self.s.startswith("...", q):
@@ -220,7 +232,7 @@ class FieldParser(Cursor):
         self._lookahead_paren()
         return name, hint, join
 
-    def _relation_header(self) -> tuple[str | None, str, str | None, str | None]:
+    def _relation_header(self) -> tuple[str | None, str, str | None, _Join | None]:
         self.ws()
         alias = self._alias()
         name = self._name_consumed()
@@ -243,17 +255,19 @@ class FieldParser(Cursor):
         self.note(self.i, (show_str("("),))
         raise Consumed()
 
-    def _embed_params(self) -> tuple[str | None, str | None]:
+    def _embed_params(self) -> tuple[str | None, _Join | None]:
         s = self.s
-        hint = join = None
+        hint: str | None = None
+        join: _Join | None = None
         for _ in range(2):
             if self.i < self.n and s[self.i] == "!":
                 self.i += 1
                 self.clear()
                 quoted = self.i < self.n and s[self.i] == '"'
                 value = self._name_consumed()
-                if not quoted and value in ("left", "inner"):
-                    join = join or value
+                kind = None if quoted else _JOINS.get(value)
+                if kind is not None:
+                    join = join or kind
                 else:
                     hint = hint or value
             else:
@@ -285,7 +299,7 @@ class FieldParser(Cursor):
 
     def _at_end(self, consumed: bool) -> None:
         """`pEnd` of select items: followed by `)`, `,` or the end (whitespace tolerated)."""
-        j = WS.match(self.s, self.i).end()
+        j = match_end(WS, self.s, self.i)
         if j == self.n or self.s[j] in "),":
             if j > self.i:
                 self.i = j
@@ -402,7 +416,7 @@ class FieldParser(Cursor):
             self.i = p
         else:
             direction, nulls = self._order_modifiers()
-            return OrderTerm(fld, relation, direction, nulls)  # type: ignore[arg-type]
+            return OrderTerm(fld, relation, direction, nulls)
         try:
             fld = self.field()
         except Empty:
@@ -410,21 +424,21 @@ class FieldParser(Cursor):
                 raise Consumed() from None
             raise
         direction, nulls = self._order_modifiers()
-        return OrderTerm(fld, None, direction, nulls)  # type: ignore[arg-type]
+        return OrderTerm(fld, None, direction, nulls)
 
-    def _order_modifiers(self) -> tuple[str | None, str | None]:
+    def _order_modifiers(self) -> tuple[_Direction | None, _Nulls | None]:
         s = self.s
-        direction = self._dotted(("asc", "desc"))
+        direction = self._dotted(_DIRECTIONS)
         nulls = self._dotted(("nullsfirst", "nullslast"))
-        j = WS.match(s, self.i).end()
+        j = match_end(WS, s, self.i)
         if j == self.n or s[j] == ",":
             self.i = j
-            return direction, ({"nullsfirst": "first", "nullslast": "last"}.get(nulls) if nulls else None)
+            return direction, (_NULLS.get(nulls) if nulls else None)
         self.note(j, (show_str(","),))
         self.note_eof(j)
         raise Consumed()
 
-    def _dotted(self, words: tuple[str, ...]) -> str | None:
+    def _dotted(self, words: tuple[_W, ...]) -> _W | None:
         s, p = self.s, self.i
         if not (p < self.n and s[p] == "."):
             self.note(p, (DELIM,))

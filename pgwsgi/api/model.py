@@ -217,12 +217,26 @@ class MediaType:
 
 Target = Literal["root", "relation", "rpc"]
 
+# What the request is, decided by the api stage from the route and the method
+# (PostgREST's Action): the plan stage builds one kind of plan for each.
+Action = Literal["read", "mutate", "call", "relation-info", "function-info", "root"]
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A write's body, ready to bind."""
+
+    json: bytes | bytearray
+    is_object: bool  # the top level is one object (json_to_record), else an array
+    keys: tuple[str, ...] | None  # the common key set; None when PostgreSQL must find it
+
 
 @dataclass(frozen=True)
 class ApiRequest:
     """A parsed request: what to do to which object, and how to answer."""
 
     method: str  # GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS
+    action: Action
     target: Target
     name: str  # relation or function name ("" for the root)
     schema: str  # the schema chosen by profile headers or the default one
@@ -233,7 +247,8 @@ class ApiRequest:
     accept: tuple[MediaType, ...]
     # The rows asked for by Range, limit and offset: (first, last or None), inclusive.
     top_range: tuple[int, int | None] = (0, None)
-    body: bytes | None = None
+    body: bytes | bytearray | None = None  # POST /rpc: the raw body, bounded by server-max-body-size
+    payload: Payload | None = None  # POST, PATCH, PUT: the body of the write
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = field(default=())
     cookies: tuple[tuple[str, str], ...] = field(default=())

@@ -12,30 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import BinaryIO
 from urllib.parse import parse_qsl
 
-from pgwsgi.errors import ApiError
+from pgwsgi.api.model import Payload
+from pgwsgi.errors import body_too_large, invalid_body
 
 # Bodies up to this size are parsed in Python (fast in C, and errors are answered
 # before a connection is taken); larger ones are only scanned by PostgreSQL.
 PARSE_LIMIT = 1 << 20
 _WHITESPACE = b" \t\n\r"
-
-
-@dataclass(frozen=True)
-class Payload:
-    """A write's body, ready to bind."""
-
-    json: bytes | bytearray
-    is_object: bool  # the top level is one object (json_to_record), else an array
-    keys: tuple[str, ...] | None  # the common key set; None when PostgreSQL must find it
-
-
-def invalid_body(message: str = "Empty or invalid json", details: str | None = None) -> ApiError:
-    """PGRST102: a body PostgREST would not accept."""
-    return ApiError(400, "PGRST102", message, details)
 
 
 def parse_payload(body: bytes | bytearray, content_type: str, *, any_keys: bool = False) -> Payload:
@@ -104,7 +90,17 @@ def _first_byte(body: bytes | bytearray) -> bytes:
     return b""
 
 
-def read_body(stream: Any, length: int | None, limit: int, chunk: int = 1 << 20) -> bytearray:
+def request_body(stream: BinaryIO, length: int | None, limit: int) -> bytearray:
+    """The request body, bounded by server-max-body-size LIMIT: 413 PGRST102 before anything is written."""
+    if length is not None and length > limit:
+        raise body_too_large(length, limit)
+    body = read_body(stream, length, limit)
+    if len(body) > limit:
+        raise body_too_large(None, limit)
+    return body
+
+
+def read_body(stream: BinaryIO, length: int | None, limit: int, chunk: int = 1 << 20) -> bytearray:
     """Read a request body of at most LIMIT bytes into one buffer (LENGTH known: no regrowth copies).
 
     Returns LIMIT + 1 bytes at most, so the caller can tell an over-long chunked body.

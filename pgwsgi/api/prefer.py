@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Literal, TypedDict
 
 from pgwsgi.api.model import Preferences
 
-# token -> (Preferences field, value); the first token of each field wins.
-_TOKENS = {
-    "resolution=merge-duplicates": ("resolution", "merge-duplicates"),
-    "resolution=ignore-duplicates": ("resolution", "ignore-duplicates"),
-    "return=representation": ("return_", "representation"),
-    "return=minimal": ("return_", "minimal"),
-    "return=headers-only": ("return_", "headers-only"),
-    "count=exact": ("count", "exact"),
-    "count=planned": ("count", "planned"),
-    "count=estimated": ("count", "estimated"),
-    "tx=commit": ("tx", "commit"),
-    "tx=rollback": ("tx", "rollback"),
-    "missing=default": ("missing", "default"),
-    "missing=null": ("missing", "null"),
-    "handling=strict": ("handling", "strict"),
-    "handling=lenient": ("handling", "lenient"),
+
+class _Found(TypedDict, total=False):
+    """The `Preferences` fields a Prefer header sets."""
+
+    return_: Literal["minimal", "headers-only", "representation"]
+    count: Literal["exact", "planned", "estimated"]
+    resolution: Literal["merge-duplicates", "ignore-duplicates"]
+    missing: Literal["default", "null"]
+    handling: Literal["strict", "lenient"]
+    timezone: str
+    tx: Literal["commit", "rollback"]
+    max_affected: int | None
+
+
+# token -> the Preferences field it sets, with its value; the first token of each field wins.
+_TOKENS: dict[str, _Found] = {
+    "resolution=merge-duplicates": {"resolution": "merge-duplicates"},
+    "resolution=ignore-duplicates": {"resolution": "ignore-duplicates"},
+    "return=representation": {"return_": "representation"},
+    "return=minimal": {"return_": "minimal"},
+    "return=headers-only": {"return_": "headers-only"},
+    "count=exact": {"count": "exact"},
+    "count=planned": {"count": "planned"},
+    "count=estimated": {"count": "estimated"},
+    "tx=commit": {"tx": "commit"},
+    "tx=rollback": {"tx": "rollback"},
+    "missing=default": {"missing": "default"},
+    "missing=null": {"missing": "null"},
+    "handling=strict": {"handling": "strict"},
+    "handling=lenient": {"handling": "lenient"},
 }
 _INTEGER = re.compile(r"^-?\d+$")
 
@@ -34,15 +49,15 @@ def parse_prefer(values: Iterable[str], *, allow_tx: bool = True) -> Preferences
     though). A token that is neither known nor `timezone=`/`max-affected=` is
     invalid, the empty token included, as PostgREST counts them.
     """
-    found: dict[str, object] = {}
+    found: _Found = {}
     invalid: list[str] = []
     for header in values:
         for raw in header.split(","):
             token = raw.strip()
             if token in _TOKENS:
-                field, value = _TOKENS[token]
-                if field != "tx" or allow_tx:
-                    found.setdefault(field, value)
+                preference = _TOKENS[token]
+                if "tx" not in preference or allow_tx:
+                    found = preference | found  # what is already found wins
             elif token.startswith("timezone="):
                 found.setdefault("timezone", token[len("timezone=") :])
             elif token.startswith("max-affected="):
@@ -52,7 +67,7 @@ def parse_prefer(values: Iterable[str], *, allow_tx: bool = True) -> Preferences
                     found["max_affected"] = int(number) if _INTEGER.match(number) else None
             else:
                 invalid.append(token)
-    return Preferences(invalid=tuple(invalid), **found)  # type: ignore[arg-type]
+    return Preferences(invalid=tuple(invalid), **found)
 
 
 def applied(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from pgwsgi.errors import ApiError
+from pgwsgi.errors import range_not_satisfiable
 
 from . import grammar
 from .grammar import Parser
@@ -182,9 +182,7 @@ def parse_query(pairs: Sequence[tuple[str, str]], *, rpc: bool = False, method: 
 
     root_limit = next((n for p, n in limit_values if p == ()), None)
     if root_limit is not None and root_limit < 0:
-        raise ApiError(
-            416, "PGRST103", "Requested range not satisfiable", "Limit should be greater than or equal to zero."
-        )
+        raise range_not_satisfiable("Limit should be greater than or equal to zero.")
 
     return QueryParams(
         select=select,

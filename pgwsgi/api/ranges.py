@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pgwsgi.errors import ApiError
+from pgwsgi.errors import range_not_satisfiable
 
 Range = tuple[int, int | None]
 ALL: Range = (0, None)
@@ -43,10 +43,6 @@ def query_range(limit: int | None, offset: int | None) -> Range:
     return lower, (None if limit is None else lower + limit - 1)
 
 
-def _range_error(details: str) -> ApiError:
-    return ApiError(416, "PGRST103", "Requested range not satisfiable", details)
-
-
 def top_range(header: str | None, method: str, limit: int | None, offset: int | None) -> Range:
     """The requested rows of the top level, or 416 PGRST103 for an unsatisfiable request."""
     from_header = header_range(header, method)
@@ -55,10 +51,10 @@ def top_range(header: str | None, method: str, limit: int | None, offset: int | 
     combined = from_query if limit_zero else intersect(from_header, from_query)
     if is_empty(combined) and not limit_zero:
         if is_empty(from_header):
-            raise _range_error(
+            raise range_not_satisfiable(
                 "The lower boundary must be lower than or equal to the upper boundary in the Range header."
             )
-        raise _range_error("Limit should be greater than or equal to zero.")
+        raise range_not_satisfiable("Limit should be greater than or equal to zero.")
     return combined
 
 

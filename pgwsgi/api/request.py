@@ -1,21 +1,33 @@
-"""HTTP request -> ApiRequest: the `api` stage entry point. Pure: no catalog, no database."""
+"""HTTP request -> ApiRequest: the `api` stage entry point. No catalog, no database of its own."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from werkzeug.wrappers import Request
 
 from pgwsgi.api.media import parse_accept
-from pgwsgi.api.model import ApiRequest, Target
+from pgwsgi.api.model import Action, ApiRequest, Payload, Preferences, QueryParams, Target
+from pgwsgi.api.payload import parse_payload, request_body
 from pgwsgi.api.prefer import parse_prefer
 from pgwsgi.api.querystring import canonical_query, parse_query
 from pgwsgi.api.ranges import top_range
 from pgwsgi.config import Config
-from pgwsgi.errors import ApiError
+from pgwsgi.errors import invalid_schema, rpc_method_error, unsupported_method
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+# The root is not parsed yet (the OpenAPI document is not served): nothing it says is read.
+ROOT_QUERY = QueryParams()
+NO_PREFERENCES = Preferences()
+
+SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS")
+RPC_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+
+# Reads the keys of a JSON body too large to parse in Python (db.scan_keys):
+# (json text, top level is one object, any keys allowed) -> the common keys.
+KeyScanner = Callable[[bytes | bytearray, bool, bool], tuple[str, ...]]
 
 
 def query_pairs(raw: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -44,17 +56,12 @@ def choose_schema(request: Request, config: Config) -> tuple[str, bool]:
     if wanted is None:
         return config.db_schemas[0], negotiated
     if wanted not in config.db_schemas:
-        raise ApiError(
-            406,
-            "PGRST106",
-            f"Invalid schema: {wanted}",
-            hint="Only the following schemas are exposed: " + ", ".join(config.db_schemas),
-        )
+        raise invalid_schema(wanted, config.db_schemas)
     return wanted, True
 
 
-def parse(request: Request, target: Target, name: str, config: Config) -> ApiRequest:
-    """Everything the request says, checked for grammar only."""
+def _parse_request(request: Request, action: Action, target: Target, name: str, config: Config) -> ApiRequest:
+    """The URL and headers of a request that is not the root."""
     schema, negotiated = choose_schema(request, config)
     # PEP 3333 hands the query string over as latin-1; clients send UTF-8.
     raw_query = request.environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
@@ -65,6 +72,7 @@ def parse(request: Request, target: Target, name: str, config: Config) -> ApiReq
     top = top_range(request.headers.get("Range"), request.method, query.root_limit(), query.root_offset())
     return ApiRequest(
         method=request.method,
+        action=action,
         target=target,
         name=name,
         schema=schema,
@@ -80,3 +88,50 @@ def parse(request: Request, target: Target, name: str, config: Config) -> ApiReq
         headers=tuple(request.headers.items()),
         cookies=tuple(request.cookies.items(multi=True)),
     )
+
+
+def action_of(target: Target, method: str) -> Action:
+    """What a request is, from its route and method (PostgREST's Action)."""
+    if target == "root":
+        return "root"
+    if target == "rpc":
+        return "function-info" if method == "OPTIONS" else "call"
+    if method == "OPTIONS":
+        return "relation-info"
+    return "read" if method in ("GET", "HEAD") else "mutate"
+
+
+def parse(request: Request, target: Target, name: str, config: Config, scan_keys: KeyScanner) -> ApiRequest:
+    """Everything the request says, checked for grammar only: the api stage's one entry.
+
+    The checks come in PostgREST's order: method, query string, then the body.
+    A body too large for Python to parse has its keys read by SCAN_KEYS.
+    """
+    method = request.method
+    if method not in SUPPORTED_METHODS:
+        raise unsupported_method(method)
+    action = action_of(target, method)
+    if action == "root":
+        return ApiRequest(
+            method, action, target, name, config.db_schemas[0], False, request.path, ROOT_QUERY, NO_PREFERENCES, ()
+        )
+    if target == "rpc" and method not in RPC_METHODS:
+        raise rpc_method_error(method)
+    req = _parse_request(request, action, target, name, config)
+    if action == "mutate" and method != "DELETE":
+        body = request_body(request.stream, request.content_length, config.server_max_body_size)
+        return dataclasses.replace(req, payload=_payload(body, req, scan_keys))
+    if action == "call" and method == "POST":
+        body = request_body(request.stream, request.content_length, config.server_max_body_size)
+        return dataclasses.replace(req, body=body)
+    return req
+
+
+def _payload(body: bytearray, req: ApiRequest, scan_keys: KeyScanner) -> Payload:
+    """The body of a write, parsed or, when large, its keys read by PostgreSQL."""
+    any_keys = req.query.columns is not None
+    payload = parse_payload(body, req.content_type, any_keys=any_keys)
+    if payload.keys is None:
+        keys = () if any_keys else scan_keys(payload.json, payload.is_object, any_keys)
+        payload = dataclasses.replace(payload, keys=keys)
+    return payload

@@ -21,14 +21,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from jose import jwk as jose_jwk
 from jose import jws as jose_jws
 
 from pgwsgi.auth.claimpath import RolePath, compile_role_path
 from pgwsgi.config import Config
-from pgwsgi.errors import ApiError, anonymous_disabled, bearer_error
+from pgwsgi.errors import anonymous_disabled, invalid_claims, invalid_token, no_jwt_secret
 
 log = logging.getLogger("pgwsgi.auth")
 
@@ -43,7 +43,7 @@ _KNOWN_ALGS = frozenset((*_HMAC_ALGS, *_RSA_ALGS, *_EC_ALG_BY_CURVE.values(), "E
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _BEARER_SPACE = " \t\n\v\f\r\xa0"
 _INT64 = 2**63
-_NOTHING: Any = object()
+_NOTHING = object()
 
 # Messages and library details exactly as PostgREST renders them.
 _EMPTY = "Empty JWT is sent in Authorization header"
@@ -124,13 +124,23 @@ class Authenticator:
         """Sign CLAIMS with the keys parsed at start-up (jwt-sign-claims functions)."""
         return _sign(self._keys, claims)
 
+    def sign_claims(self, body: str | None) -> str | None:
+        """The body of a `*jwt_claims` function's answer as `{"token": ...}` (jwt-sign-claims).
+
+        A function that found no user returns a row of NULLs: no token for that, `null`.
+        """
+        if body in (None, "null"):
+            return body
+        claims = json.loads(body)
+        return json.dumps({"token": self.mint(claims)}) if any(claims.values()) else "null"
+
     def authenticate(self, authorization: str | None) -> Identity:
         """The identity for an `Authorization` header value (None when absent); raises ApiError."""
         token = _bearer_token(authorization)
         if token is None:
             claims: dict[str, Any] = {}
         elif self._keys is None:
-            raise ApiError(500, "PGRST300", "Server lacks JWT secret")
+            raise no_jwt_secret()
         else:
             claims = self._cached_decode(token)
         _validate_claims(claims, self._aud, int(self._clock()))
@@ -168,19 +178,19 @@ class Authenticator:
     def _decode(self, token: str) -> dict[str, Any]:
         """Verify the signature and parse the claims object (PGRST301/PGRST303)."""
         if token == "":
-            raise bearer_error("PGRST301", _EMPTY)
+            raise invalid_token(_EMPTY)
         parts = token.split(".")
         if len(parts) != 3:
-            raise bearer_error("PGRST301", f"Expected 3 parts in JWT; got {len(parts)}")
+            raise invalid_token(f"Expected 3 parts in JWT; got {len(parts)}")
         header = _json_object(_b64decode(parts[0]))
         if header is None:
-            raise bearer_error("PGRST301", _BAD_CRYPTO)
+            raise invalid_token(_BAD_CRYPTO)
         alg = header.get("alg")
         payload = _b64decode(parts[1])
         if payload is None:
-            raise bearer_error("PGRST301", _BAD_CRYPTO)
+            raise invalid_token(_BAD_CRYPTO)
         if alg == "none":  # never accepted, whatever the keys (the classic alg=none attack)
-            raise bearer_error("PGRST301", _BAD_ALG, _UNSECURED)
+            raise invalid_token(_BAD_ALG, _UNSECURED)
         kid = header.get("kid")
         signature = _b64decode(parts[2])
         if (
@@ -190,20 +200,20 @@ class Authenticator:
             or signature is None
             or (kid is not None and not isinstance(kid, str))
         ):
-            raise bearer_error("PGRST301", _BAD_CRYPTO)
+            raise invalid_token(_BAD_CRYPTO)
         if alg == "EdDSA":
             # python-jose has no EdDSA (Ed25519/Ed448), so pgwsgi rejects it outright
             # rather than failing later with a misleading key error.
-            raise bearer_error("PGRST301", _BAD_ALG, "EdDSA is not supported by pgwsgi")
+            raise invalid_token(_BAD_ALG, "EdDSA is not supported by pgwsgi")
         keys = [k for k in self._keys or () if alg in k.algs and (kid is None or k.kid == kid)]
         if not keys:
-            raise bearer_error("PGRST301", _KEY_ERROR, _NO_SUITABLE_KEY)
+            raise invalid_token(_KEY_ERROR, _NO_SUITABLE_KEY)
         signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
         if not any(k.verify(alg, signing_input, signature) for k in keys):
-            raise bearer_error("PGRST301", _KEY_ERROR, _NO_KEY_DECODED)
+            raise invalid_token(_KEY_ERROR, _NO_KEY_DECODED)
         claims = _json_object(payload)
         if claims is None:
-            raise bearer_error("PGRST303", "Parsing claims failed")
+            raise invalid_claims("Parsing claims failed")
         return claims
 
 
@@ -229,7 +239,7 @@ def _b64decode(part: str) -> bytes | None:
         return None
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
@@ -270,9 +280,9 @@ def _validate_claims(claims: dict[str, Any], aud: str | None, now: int) -> None:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise bearer_error("PGRST303", f"The JWT '{name}' claim must be a number")
+            raise invalid_claims(f"The JWT '{name}' claim must be a number")
         if invalid(_claim_int(value)):
-            raise bearer_error("PGRST303", message)
+            raise invalid_claims(message)
     value = claims.get("aud")
     if value is None:
         return
@@ -281,9 +291,9 @@ def _validate_claims(claims: dict[str, Any], aud: str | None, now: int) -> None:
     elif isinstance(value, list) and all(isinstance(a, str) for a in value):
         auds = value
     else:
-        raise bearer_error("PGRST303", "The JWT 'aud' claim must be a string or an array of strings")
+        raise invalid_claims("The JWT 'aud' claim must be a string or an array of strings")
     if aud is not None and auds and aud not in auds:
-        raise bearer_error("PGRST303", "JWT not in audience")
+        raise invalid_claims("JWT not in audience")
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -337,7 +347,7 @@ def _load_keys(config: Config) -> list[_Key] | None:
     return keys
 
 
-def _load_jwk(entry: Any, n: int) -> _Key | None:
+def _load_jwk(entry: object, n: int) -> _Key | None:
     """One JWK, or None for a key that can never verify (skipped, as PostgREST does)."""
     if not isinstance(entry, dict):
         raise ValueError(f"jwt-secret: JWK #{n} is not a JSON object")
@@ -348,6 +358,8 @@ def _load_jwk(entry: Any, n: int) -> _Key | None:
     if entry.get("use") == "enc":
         log.warning('jwt-secret: ignoring %s: use is "enc", not "sig"', where)
         return None
+    public: dict[str, Any]
+    private: dict[str, Any] | None
     if kty == "oct":
         k = entry.get("k")
         material = _b64decode(k.rstrip("=")) if isinstance(k, str) else None
@@ -403,9 +415,10 @@ def _sign(keys: list[_Key] | None, claims: dict[str, Any]) -> str:
         raise ValueError("No jwt-secret configured")
     if not isinstance(claims, dict):
         raise ValueError("JWT claims must be a JSON object")
-    signer = next((k for k in keys if k.private is not None), None)
-    if signer is None:
+    found = next(((k, k.private) for k in keys if k.private is not None), None)
+    if found is None:
         raise ValueError("jwt-secret has no symmetric or private key to sign with")
+    signer, private = found
     alg = signer.algs[0]
     headers = {"kid": signer.kid} if signer.kid else None
-    return jose_jws.sign(claims, jose_jwk.construct(signer.private, alg), headers=headers, algorithm=alg)
+    return jose_jws.sign(claims, jose_jwk.construct(private, alg), headers=headers, algorithm=alg)

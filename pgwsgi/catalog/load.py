@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from pgwsgi.catalog.model import CatalogSnapshot, Column, ForeignKey, Function, Parameter, QName, Relation
 from pgwsgi.catalog.relationships import build_relationships
-from pgwsgi.catalog.viewkeys import KeyConstraint, KeyDependency, ViewSource, key_dependencies
+from pgwsgi.catalog.viewkeys import KeyConstraint, KeyDependency, KeyKind, ViewSource, key_dependencies
 
 log = logging.getLogger("pgwsgi.catalog")
 
@@ -180,6 +180,7 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
             if modes[i] in ("i", "b", "v")
         ]
         first_default = r["n_in_args"] - r["n_defaults"]
+        settings: list[str] = r["settings"]  # `name=value` for each SET clause
         params = tuple(
             Parameter(name, typ, i < first_default, mode == "v") for i, (name, typ, mode) in enumerate(inputs)
         )
@@ -204,7 +205,7 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
                 outputs=outputs,
                 isolation_level=r["isolation_level"],
                 estimated_rows=r["estimated_rows"],
-                settings=tuple(tuple(c.split("=", 1)) for c in r["settings"] if "=" in c),  # type: ignore[misc]
+                settings=tuple((name, value) for name, sep, value in (c.partition("=") for c in settings) if sep),
             )
         )
     return {k: tuple(v) for k, v in out.items()}
@@ -256,7 +257,7 @@ def _key_constraints(rows: list[dict[str, Any]]) -> list[KeyConstraint]:
     """Both sides of each key: a foreign key's referenced columns are a key too (f_ref)."""
     out = []
     for r in rows:
-        kind = "p" if r["kind"] == "p" else "f"
+        kind: KeyKind = "p" if r["kind"] == "p" else "f"
         out.append(
             KeyConstraint(
                 r["name"], kind, r["table_oid"], (r["schema"], r["table"]), tuple(r["attnums"]), tuple(r["columns"])

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pgwsgi.catalog.fuzzy import FuzzySet
+
+if TYPE_CHECKING:  # relationships.py imports this module
+    from pgwsgi.catalog.relationships import Relationship
 
 QName = tuple[str, str]  # (schema, name)
 
@@ -130,7 +133,7 @@ class CatalogSnapshot:
     # stand-alone composite types (CREATE TYPE ... AS), as column-only relations
     composite_types: Mapping[QName, Relation] = field(default_factory=dict)
     # origin relation -> its relationships (catalog/relationships.py)
-    relationships: Mapping[QName, tuple[Any, ...]] = field(default_factory=dict)
+    relationships: Mapping[QName, tuple[Relationship, ...]] = field(default_factory=dict)
     # schema -> fuzzy index of its relation names, built on the first PGRST205 that needs it
     _name_index: dict[str, FuzzySet | None] = field(default_factory=dict, compare=False, repr=False)
     # (relation, output type) -> each column's representation function, computed once per pair

@@ -12,9 +12,9 @@ import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
-from pgwsgi.catalog.model import ForeignKey, QName, Relation
+from pgwsgi.catalog.model import ForeignKey, Function, QName, Relation
 from pgwsgi.catalog.viewkeys import KeyDependency
 
 Cardinality = Literal["many-to-one", "one-to-many", "one-to-one", "many-to-many"]
@@ -128,7 +128,7 @@ def build_relationships(
     foreign_keys: tuple[ForeignKey, ...],
     relations: Mapping[QName, Relation],
     unique_keys: dict[QName, list[frozenset[str]]] | None = None,
-    computed: tuple[Any, ...] = (),
+    computed: tuple[Function, ...] = (),
     view_keys: Sequence[KeyDependency] = (),
 ) -> dict[QName, tuple[Relationship, ...]]:
     """Every relationship between exposed relations, grouped by origin.
@@ -161,13 +161,13 @@ def build_relationships(
 _CARDINALITY_ORDER = {"one-to-many": 0, "many-to-one": 1, "one-to-one": 2, "many-to-many": 3}
 
 
-def _postgrest_order(r: Relationship) -> tuple[Any, ...]:
+def _postgrest_order(r: Relationship) -> tuple[object, ...]:
     """The fields of PostgREST's Relationship in declaration order: what its derived Ord compares."""
     if r.function is not None:
         return (1, r.function, r.origin, r.target)  # computed relationships come after the others
     if r.junction is not None:
         j = r.junction
-        detail: tuple[Any, ...] = (
+        detail: tuple[object, ...] = (
             j.relation,
             j.origin_constraint,
             j.target_constraint,

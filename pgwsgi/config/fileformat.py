@@ -21,8 +21,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from typing import Literal, TypeAlias
 
-Value = str | bool | int | float | list
+Value: TypeAlias = str | bool | int | float | list["Value"]
+# A parsed line: `key = value`, `group { ... }` or `import "file"`, with its line number.
+_Directive: TypeAlias = (
+    tuple[Literal["bind"], int, str, Value]
+    | tuple[Literal["group"], int, str, list["_Directive"]]
+    | tuple[Literal["import"], int, str, None]
+)
 
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -65,15 +72,22 @@ def _load(path: str, prefix: str, into: dict[str, Value], env: Mapping[str, str]
 
 
 def _apply(
-    directives: list, prefix: str, into: dict[str, Value], path: str, env: Mapping[str, str], chain: tuple[str, ...]
+    directives: list[_Directive],
+    prefix: str,
+    into: dict[str, Value],
+    path: str,
+    env: Mapping[str, str],
+    chain: tuple[str, ...],
 ) -> None:
-    for kind, line, name, payload in directives:
-        if kind == "bind":
+    for directive in directives:
+        line, name = directive[1], directive[2]
+        if directive[0] == "bind":
+            payload = directive[3]
             if isinstance(payload, str) and "$" in payload:
                 payload = _interpolate(payload, prefix, into, env, path, line)
             into[prefix + name] = payload
-        elif kind == "group":
-            _apply(payload, f"{prefix}{name}.", into, path, env, chain)
+        elif directive[0] == "group":
+            _apply(directive[3], f"{prefix}{name}.", into, path, env, chain)
         else:  # import
             target = name if name.startswith("/") else os.path.join(os.path.dirname(path), name)
             try:
@@ -163,14 +177,14 @@ class _Parser:
         while not self.at_end() and self.peek() not in "\r\n":
             self.pos += 1
 
-    def top_level(self) -> list:
+    def top_level(self) -> list[_Directive]:
         directives = self.directives(in_group=False)
         if not self.at_end():
             raise self.fail(f"unexpected {self.peek()!r}")
         return directives
 
-    def directives(self, in_group: bool) -> list:
-        out = []
+    def directives(self, in_group: bool) -> list[_Directive]:
+        out: list[_Directive] = []
         while True:
             self.skip_lws()
             if self.at_end() or (in_group and self.peek() == "}"):
@@ -182,7 +196,7 @@ class _Parser:
             if not (self.at_end() or self.peek() in "\r\n" or (in_group and self.peek() == "}")):
                 raise self.fail(f"expected end of line, found {self.peek()!r}")
 
-    def directive(self) -> tuple | None:
+    def directive(self) -> _Directive | None:
         start = self.pos
         line = self.text.count("\n", 0, start) + 1
         if self.peek(2) == "#;":
@@ -252,7 +266,7 @@ class _Parser:
             'expected a value: a "string", a number, true/false or a [list]' if c else "expected a value after '='"
         )
 
-    def list_(self) -> list:
+    def list_(self) -> list[Value]:
         self.pos += 1
         items: list[Value] = []
         self.skip_lws()

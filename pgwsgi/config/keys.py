@@ -432,7 +432,9 @@ def _values_of(config: Config) -> dict[str, Value]:
 
 
 def _build(values: Mapping[str, Value], app: Mapping[str, str]) -> Config:
-    kwargs: dict[str, object] = {}
+    # Config's keyword arguments: each value has the type its key's kind gives it (see _parse),
+    # which only the KEYS table knows, so the static type of the values is Any.
+    kwargs: dict[str, Any] = {}
     for name, raw in values.items():
         key = KEYS_BY_NAME[name]
         value = _parse(key, raw)
@@ -476,7 +478,8 @@ def _parse(key: Key, raw: Value) -> object:
         raise ConfigError(f"Invalid value for {key.name}: {shown} is not one of {', '.join(key.choices)}", key.name)
     if key.kind == "mode":
         # Haskell's readOct takes the longest octal prefix, so "66x" reads as 0o66 (then fails the range check).
-        digits = re.match(r"[0-7]*", text.strip()).group(0)
+        octal = re.match(r"[0-7]*", text.strip())
+        digits = octal.group(0) if octal else ""
         if not digits:
             raise ConfigError(f"Invalid value for {key.name}: {shown} is not an octal number", key.name)
         if not 0o600 <= int(digits, 8) <= 0o777:
@@ -532,6 +535,6 @@ def _format(key: Key, value: object) -> str:
         return str(value)
     if key.kind == "mode":
         return quote(format(value, "o"))
-    if key.kind in ("list", "list0"):
+    if key.kind in ("list", "list0") and isinstance(value, tuple | list):
         return quote(",".join(value))
     return quote(str(value))

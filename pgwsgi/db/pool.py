@@ -54,7 +54,7 @@ class Database:
             """Records whether the pool's connection attempts succeed, to tell 503 from 504."""
 
             @classmethod
-            def connect(cls, *args: Any, **kwargs: Any) -> TrackedConnection:  # type: ignore[override]
+            def connect(cls, *args: Any, **kwargs: Any) -> TrackedConnection:
                 try:
                     conn = super().connect(*args, **kwargs)
                 except psycopg.OperationalError as exc:

@@ -8,7 +8,6 @@ connection goes back to the pool.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +15,15 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from pgwsgi.auth import Identity
+from pgwsgi.db.checks import Check, check_for
 from pgwsgi.db.pool import Database
-from pgwsgi.errors import ApiError, client_error, from_pg_error
+from pgwsgi.errors import ApiError, client_error, from_pg_error, invalid_body, invalid_byte_sequence, keys_differ
+from pgwsgi.plan.model import Plan
+from pgwsgi.sql import Statements
+from pgwsgi.sql.jsontext import JsonText
 
 log = logging.getLogger("pgwsgi.db")
-
-Statement = tuple[sql.Composable, list[Any]]
 
 _ISOLATION = {"read committed": "READ COMMITTED", "repeatable read": "REPEATABLE READ", "serializable": "SERIALIZABLE"}
 _BEGIN = {
@@ -38,48 +40,71 @@ class TxResult:
     row: dict[str, Any]
     after: Any = None
 
+    def with_body(self, body: str | None) -> TxResult:
+        """The same result with another response body (a signed token instead of claims)."""
+        return TxResult({**self.row, "body": body}, self.after)
 
-def run(
+
+NO_RESULT = TxResult({})
+
+
+def run(db: Database, plan: Plan, statements: Statements | None, identity: Identity) -> TxResult:
+    """Run PLAN's transaction: BEGIN, settings, pre-request, main statement, its check, COMMIT or ROLLBACK.
+
+    Returns the main statement's row. A plan answered from the catalog alone
+    (no statements) runs nothing. Four round trips (BEGIN, settings, pre-request,
+    main, COMMIT). Sending them in one psycopg pipeline was measured
+    (docs/performance.md): it saves wall time per request but costs more worker
+    CPU, and throughput on a busy machine fell.
+
+    The check (db/checks.py) may raise an ApiError after the main statement ran
+    (e.g. a singular response that is not one row); the transaction is then
+    rolled back. AFTER runs next (the EXPLAIN of a planned count); its first
+    value is returned too.
+    """
+    if plan.tx is None or statements is None:
+        return NO_RESULT
+    tx = plan.tx
+    isolation = tx.function.isolation_level if tx.function is not None else None
+    return _run(
+        db,
+        read_only=tx.read_only,
+        isolation=isolation,
+        statements=statements,
+        commit=tx.commit,
+        is_anonymous=identity.is_anonymous,
+        check=check_for(plan.action),
+    )
+
+
+def _run(
     db: Database,
     *,
     read_only: bool,
-    settings: Statement,
-    pre_request: sql.Composable | None,
-    main: Statement,
+    isolation: str | None,
+    statements: Statements,
     commit: bool,
     is_anonymous: bool,
-    check: Callable[[dict[str, Any]], None] | None = None,
-    after: Statement | None = None,
-    isolation: str | None = None,
+    check: Check | None,
 ) -> TxResult:
-    """Execute the request transaction and return the main statement's row.
-
-    Four round trips (BEGIN, settings, pre-request, main, COMMIT). Sending them in
-    one psycopg pipeline was measured (docs/performance.md): it saves wall time
-    per request but costs more worker CPU, and throughput on a busy machine fell.
-
-    CHECK may raise an ApiError after the main statement ran (e.g. a singular
-    response that is not one row); the transaction is then rolled back. AFTER
-    runs next (the EXPLAIN of a planned count); its first value is returned too.
-    """
     with db.connection() as conn:
         try:
             with conn.cursor() as cur:
                 level = (isolation or "read committed").strip("'\" ").lower()
                 cur.execute(_BEGIN.get((level, read_only), _BEGIN[("read committed", read_only)]), prepare=False)
-                cur.execute(*settings)
-                if pre_request is not None:
-                    cur.execute(pre_request)
-                cur.execute(*main)
+                cur.execute(*statements.settings)
+                if statements.pre_request is not None:
+                    cur.execute(statements.pre_request)
+                cur.execute(*statements.main)
                 names = [d.name for d in cur.description or ()]
                 values = cur.fetchone() or ()
                 row = dict(zip(names, values, strict=False))
                 if check is not None:
                     check(row)
                 after_value = None
-                if after is not None:
+                if statements.after is not None:
                     # e.g. EXPLAIN of the count query: runs after the main statement, as in PostgREST.
-                    cur.execute(*after)
+                    cur.execute(*statements.after)
                     after_value = (cur.fetchone() or (None,))[0]
                 if not commit:
                     # Prefer: tx=rollback still checks deferred constraints (H-PREFER-TX).
@@ -103,7 +128,7 @@ def _db_error(exc: psycopg.Error, is_anonymous: bool) -> ApiError:
     if exc.sqlstate is None and isinstance(exc, psycopg.DataError):
         # Refused by psycopg before it reached the server (a NUL byte in a value):
         # answer as PostgreSQL would for the same bytes.
-        return ApiError(400, "22021", str(exc).strip() or 'invalid byte sequence for encoding "UTF8": 0x00')
+        return invalid_byte_sequence(str(exc).strip())
     err = from_pg_error(exc.diag, exc.sqlstate, is_anonymous)
     if err.status >= 500:
         log.error("Database error %s: %s", err.code, err.message)
@@ -130,7 +155,7 @@ _SCAN_KEYS = sql.SQL(
 _OBJECT_KEYS = sql.SQL("SELECT array(SELECT json_object_keys(%s::json)), 1, 0")
 
 
-def scan_keys(db: Database, json_text: Any, is_object: bool, any_keys: bool) -> tuple[str, ...]:
+def scan_keys(db: Database, body: bytes | bytearray, is_object: bool, any_keys: bool) -> tuple[str, ...]:
     """The key set of a large JSON body, read by PostgreSQL so Python never parses it (T-POST-ARRAY-KEYS).
 
     Runs in its own short read-only transaction; it touches no table, so no role is needed.
@@ -139,10 +164,10 @@ def scan_keys(db: Database, json_text: Any, is_object: bool, any_keys: bool) -> 
         try:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(sql.SQL("SET TRANSACTION READ ONLY"), prepare=False)
-                cur.execute(_OBJECT_KEYS if is_object else _SCAN_KEYS, [json_text], prepare=False)
+                cur.execute(_OBJECT_KEYS if is_object else _SCAN_KEYS, [JsonText(body)], prepare=False)
                 first, variants, non_objects = cur.fetchone() or ([], 0, 0)
         except psycopg.DataError:
-            raise ApiError(400, "PGRST102", "Empty or invalid json")
+            raise invalid_body()
     if not any_keys and (non_objects or (variants or 0) > 1):
-        raise ApiError(400, "PGRST102", "All object keys must match")
+        raise keys_differ()
     return tuple(first or ())

@@ -31,4 +31,4 @@ def route(path: str) -> tuple[Target, str]:
         raise invalid_path()
     if path != "/" and path.endswith("/"):
         raise invalid_path()
-    return endpoint, args.get("name", "")  # type: ignore[return-value]
+    return endpoint, args.get("name", "")

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.util import import_app
 
 from pgwsgi.config import Config, ConfigError, bind_address, env_name
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 APP = "pgwsgi:app"
 MAX_DEFAULT_WORKERS = 8
@@ -35,9 +38,9 @@ def worker_count(env: Mapping[str, str] | None = None) -> int:
 ACCESS_LOG_FORMAT = '%(h)s - %({pgwsgi.role}e)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
 
-def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> dict[str, object]:
     """The gunicorn settings that serve `config`."""
-    options: dict[str, Any] = {
+    options: dict[str, object] = {
         "bind": [bind_address(config)],
         "workers": worker_count(env),
         "worker_class": "sync",
@@ -70,7 +73,7 @@ def export_environment(
 
 
 class _Server(BaseApplication):
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, options: Mapping[str, object]) -> None:
         self.options = options
         super().__init__()
 
@@ -78,7 +81,7 @@ class _Server(BaseApplication):
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Any:
+    def load(self) -> WSGIApplication:
         return import_app(APP)
 
 

@@ -8,45 +8,20 @@ when it has one, else the columns of its OUT/TABLE parameters.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import parse_qsl
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.catalog.fuzzy import FuzzySet
 from pgwsgi.catalog.model import CatalogSnapshot, Column, Function, Parameter, Relation
 from pgwsgi.config import Config
-from pgwsgi.errors import ApiError
-from pgwsgi.plan.model import ReadPlan
+from pgwsgi.errors import ApiError, ambiguous_function, function_not_found, invalid_body, max_affected_needs_set
+from pgwsgi.plan.model import CallPlan, Shape
 from pgwsgi.plan.read import plan_read_of
-
-Shape = Literal["scalar", "setof-scalar", "composite", "setof-composite", "void"]
-
-
-@dataclass(frozen=True)
-class CallPlan:
-    """A function call and the read of its result."""
-
-    function: Function
-    # GET, HEAD and form bodies: (parameter, text values); JSON bodies: the JSON text.
-    text_args: tuple[tuple[Parameter, tuple[str, ...]], ...]
-    json_body: bytes | bytearray | None
-    json_params: tuple[Parameter, ...]
-    shape: Shape
-    read: ReadPlan  # select/filters/order/paging over the result, and the media type
-    read_only: bool
-    max_affected: int | None = None  # with handling=strict only
-    raw_arg: tuple[Parameter, bytes] | None = None  # R-SINGLE-UNNAMED: the whole body as the one argument
 
 
 def returns_jwt_claims(fn: Function) -> bool:
     """A function returning one `...jwt_claims` composite: early PostgREST signed its result as a token."""
     return fn.returns_composite and not fn.returns_set and fn.return_type.endswith("jwt_claims")
-
-
-def rpc_method_error(method: str) -> ApiError:
-    """PGRST101: RPC takes GET, HEAD, POST and OPTIONS only."""
-    return ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")
 
 
 # R-SINGLE-UNNAMED: the Content-Types whose whole body is the one unnamed argument.
@@ -112,11 +87,7 @@ def _plan(
     read = plan_read_of(req, rel, snapshot, config)
     max_affected = req.preferences.max_affected if req.preferences.handling == "strict" else None
     if max_affected is not None and not fn.returns_set:
-        raise ApiError(
-            400,
-            "PGRST128",
-            "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
-        )
+        raise max_affected_needs_set()
     return CallPlan(fn, text_args, json_body, json_params, shape, read, read_only, max_affected, raw_arg)
 
 
@@ -126,7 +97,7 @@ def _json_arguments(body: bytes | bytearray | None) -> tuple[bytes | bytearray, 
     try:
         doc = json.loads(json_body)
     except ValueError:
-        raise ApiError(400, "PGRST102", "Empty or invalid json")
+        raise invalid_body()
     if isinstance(doc, list):
         doc = doc[0] if doc and isinstance(doc[0], dict) else {}
         json_body = json.dumps(doc).encode()
@@ -158,13 +129,7 @@ def _ambiguous(matches: tuple[Function, ...] | list[Function]) -> ApiError:
     listed = ", ".join(
         f"{f.schema}.{f.name}(" + ", ".join(f"{p.name} => {p.type}" for p in f.parameters) + ")" for f in ordered
     )
-    return ApiError(
-        300,
-        "PGRST203",
-        f"Could not choose the best candidate function between: {listed}",
-        hint="Try renaming the parameters or the function itself in the database so function overloading can "
-        "be resolved",
-    )
+    return ambiguous_function(listed)
 
 
 def resolve_function(
@@ -199,7 +164,7 @@ def _not_found(
             f"Searched for the function {func} with a single unnamed {raw} parameter, but no matches were "
             "found in the schema cache."
         )
-        return ApiError(404, "PGRST202", f"Could not find the function {func} in the schema cache", details)
+        return function_not_found(f"Could not find the function {func}", details)
     message = f"Could not find the function {func}" + (f"({listed})" if keys else " without parameters")
     searched = f" with parameter{'s' if len(keys) > 1 else ''} {listed}" if keys else " without parameters"
     if req.method == "POST" and req.content_type == "application/json":
@@ -217,7 +182,7 @@ def _not_found(
         close = FuzzySet(names).get_one(req.name, 0.75)
         if close:
             hint = f"Perhaps you meant to call the function {req.schema}.{close}"
-    return ApiError(404, "PGRST202", f"{message} in the schema cache", details, hint)
+    return function_not_found(message, details, hint)
 
 
 def _result_relation(fn: Function, snapshot: CatalogSnapshot) -> tuple[Relation, Shape]:

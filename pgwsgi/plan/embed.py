@@ -6,7 +6,7 @@ from pgwsgi.api.model import SelectRelation
 from pgwsgi.catalog.fuzzy import FuzzySet
 from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
 from pgwsgi.catalog.relationships import Relationship
-from pgwsgi.errors import ApiError
+from pgwsgi.errors import ApiError, ambiguous_relationship, no_relationship
 
 
 def resolve_relationship(
@@ -66,10 +66,9 @@ def _matches(rel: Relationship, item: SelectRelation, snapshot: CatalogSnapshot)
 
 def _no_relationship(snapshot: CatalogSnapshot, origin: Relation, item: SelectRelation, schema: str) -> ApiError:
     using = f" using the hint '{item.hint}'" if item.hint else ""
-    return ApiError(
-        400,
-        "PGRST200",
-        f"Could not find a relationship between '{origin.name}' and '{item.name}' in the schema cache",
+    return no_relationship(
+        origin.name,
+        item.name,
         f"Searched for a foreign key relationship between '{origin.name}' and '{item.name}'{using} in the "
         f"schema '{schema}', but no matches were found.",
         _relationship_hint(snapshot, origin.name, item.name, schema),
@@ -107,11 +106,4 @@ def _ambiguous(origin: Relation, item: SelectRelation, found: list[Relationship]
             {"cardinality": r.cardinality, "embedding": f"{r.origin[1]} with {r.target[1]}", "relationship": how}
         )
     options = ", ".join(f"'{r.target[1]}!{r.junction.relation[1] if r.junction else r.constraint}'" for r in found)
-    return ApiError(
-        300,
-        "PGRST201",
-        f"Could not embed because more than one relationship was found for '{origin.name}' and '{item.name}'",
-        details,
-        f"Try changing '{item.name}' to one of the following: {options}. Find the desired relationship in the "
-        "'details' key.",
-    )
+    return ambiguous_relationship(origin.name, item.name, details, options)

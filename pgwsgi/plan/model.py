@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pgwsgi.api.model import JsonStep, OpExpr
-from pgwsgi.catalog.model import Column, Function, QName, Relation
+from pgwsgi.api.model import JsonStep, OpExpr, Payload
+from pgwsgi.catalog.model import Column, Function, Parameter, QName, Relation
 
 TypeName = tuple[str, str]  # (schema, typname), checked against the catalog
 
@@ -53,17 +53,27 @@ class OutputColumn:
     field_name: str = ""
 
 
-@dataclass(frozen=True)
-class EmbedPlan:
-    """An embedded resource: the related rows of one parent row, shaped like a read (§6)."""
+@dataclass(frozen=True, kw_only=True)
+class ReadNode:
+    """One level of a read tree: rows of a relation, shaped (select), filtered, ordered and paged.
 
-    relationship: Any  # catalog.relationships.Relationship
+    The root of a read (ReadPlan) and each embedded resource (EmbedPlan) are
+    ReadNodes, so the SQL builder is one recursive function over this type.
+    """
+
     relation: Relation
     output: tuple[OutputColumn, ...]
     where: tuple[PlanCondition, ...]
     order: tuple[PlanOrder, ...]
     limit: int | None
     offset: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbedPlan(ReadNode):
+    """An embedded resource: the related rows of one parent row (§6)."""
+
+    relationship: Any  # catalog.relationships.Relationship
     inner: bool  # `!inner`: parents without related rows are dropped (EMB-INNER)
     hidden: bool  # `rel()`: selects nothing, no key in the output (EMB-EMPTY)
     spread: bool = False  # `...rel()`: its keys are lifted into the parent (EMB-SPREAD-ONE, EMB-SPREAD-MANY)
@@ -111,16 +121,10 @@ class PlanOrder:
 Media = Literal["json", "object", "object-stripped", "array-stripped", "csv"]
 
 
-@dataclass(frozen=True)
-class ReadPlan:
-    """A GET/HEAD on a table or view."""
+@dataclass(frozen=True, kw_only=True)
+class ReadPlan(ReadNode):
+    """A GET/HEAD on a table or view: the root node, how to count and which media type to answer."""
 
-    relation: Relation
-    output: tuple[OutputColumn, ...]
-    where: tuple[PlanCondition, ...]
-    order: tuple[PlanOrder, ...]
-    limit: int | None
-    offset: int
     count: Literal["exact", "planned", "estimated"] | None
     media: Media
     content_type: str
@@ -140,3 +144,88 @@ def has_aggregates(output: tuple[OutputColumn, ...]) -> bool:
 def groups_rows(output: tuple[OutputColumn, ...]) -> bool:
     """Whether a level's rows are fewer than the rows it reads: aggregates, or the legacy `count`."""
     return has_aggregates(output) or any(o.ref is not None and o.ref.column is LEGACY_COUNT for o in output)
+
+
+Kind = Literal["insert", "update", "delete", "put"]
+
+
+@dataclass(frozen=True)
+class MutatePlan:
+    """A write, with every name resolved."""
+
+    kind: Kind
+    relation: Relation
+    payload: Payload | None
+    columns: tuple[Column, ...]  # the columns written, in body-key order
+    parsers: tuple[QName | None, ...]  # json -> domain cast function per column (M-DOMAIN-REP)
+    where: tuple[PlanCondition, ...]  # PATCH/DELETE: rows affected; PUT: the body row that must match
+    conflict: tuple[str, ...] | None  # ON CONFLICT target
+    resolution: Literal["merge-duplicates", "ignore-duplicates"] | None
+    missing_default: bool
+    representation: bool  # return=representation
+    location_keys: tuple[str, ...]  # primary key, in column order, when a Location header is due
+    output: tuple[OutputColumn, ...]  # the representation's select list
+    order: tuple[PlanOrder, ...]
+    media: Media
+    content_type: str
+    max_affected: int | None  # enforced only with handling=strict
+    count: bool  # Prefer: count=exact|estimated, for Content-Range
+
+
+Shape = Literal["scalar", "setof-scalar", "composite", "setof-composite", "void"]
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """A function call and the read of its result."""
+
+    function: Function
+    # GET, HEAD and form bodies: (parameter, text values); JSON bodies: the JSON text.
+    text_args: tuple[tuple[Parameter, tuple[str, ...]], ...]
+    json_body: bytes | bytearray | None
+    json_params: tuple[Parameter, ...]
+    shape: Shape
+    read: ReadPlan  # select/filters/order/paging over the result, and the media type
+    read_only: bool
+    max_affected: int | None = None  # with handling=strict only
+    raw_arg: tuple[Parameter, bytes] | None = None  # R-SINGLE-UNNAMED: the whole body as the one argument
+
+
+@dataclass(frozen=True)
+class RelationInfo:
+    """OPTIONS on a relation: answered from the catalog snapshot, no transaction."""
+
+    relation: Relation
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """OPTIONS on /rpc/<name>: the function as called without arguments."""
+
+    function: Function
+
+
+@dataclass(frozen=True)
+class RootInfo:
+    """The API root (the OpenAPI document)."""
+
+
+@dataclass(frozen=True)
+class TxPlan:
+    """How the request's one transaction runs."""
+
+    read_only: bool
+    commit: bool  # db-tx-end, overridden by Prefer: tx where allowed
+    function: Function | None = None  # a called function: its isolation level and settings apply
+
+
+ActionPlan = ReadPlan | MutatePlan | CallPlan | RelationInfo | FunctionInfo | RootInfo
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan stage's answer: what to run, how to run its transaction, what to do with the result."""
+
+    action: ActionPlan
+    tx: TxPlan | None  # None: answered from the catalog snapshot alone
+    sign_token: bool = False  # a `*jwt_claims` result is answered as a signed token (auth signs it)

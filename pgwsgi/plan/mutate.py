@@ -2,49 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from pgwsgi.api.model import ApiRequest, Filter
-from pgwsgi.api.payload import Payload
-from pgwsgi.catalog.model import CatalogSnapshot, Column, QName, Relation
+from pgwsgi.api.model import ApiRequest, Filter, Payload
+from pgwsgi.catalog.model import CatalogSnapshot, Column, Relation
 from pgwsgi.config import Config
-from pgwsgi.errors import ApiError
-from pgwsgi.plan.model import Media, OutputColumn, PlanCondition, PlanOrder
+from pgwsgi.errors import column_not_found, put_filters, put_paging
+from pgwsgi.plan.model import Kind, MutatePlan, PlanCondition
 from pgwsgi.plan.read import JSON, build_read, find_relation
 
-Kind = Literal["insert", "update", "delete", "put"]
-
-
-@dataclass(frozen=True)
-class MutatePlan:
-    """A write, with every name resolved."""
-
-    kind: Kind
-    relation: Relation
-    payload: Payload | None
-    columns: tuple[Column, ...]  # the columns written, in body-key order
-    parsers: tuple[QName | None, ...]  # json -> domain cast function per column (M-DOMAIN-REP)
-    where: tuple[PlanCondition, ...]  # PATCH/DELETE: rows affected; PUT: the body row that must match
-    conflict: tuple[str, ...] | None  # ON CONFLICT target
-    resolution: Literal["merge-duplicates", "ignore-duplicates"] | None
-    missing_default: bool
-    representation: bool  # return=representation
-    location_keys: tuple[str, ...]  # primary key, in column order, when a Location header is due
-    output: tuple[OutputColumn, ...]  # the representation's select list
-    order: tuple[PlanOrder, ...]
-    media: Media
-    content_type: str
-    max_affected: int | None  # enforced only with handling=strict
-    count: bool  # Prefer: count=exact|estimated, for Content-Range
-
-
 KINDS: dict[str, Kind] = {"POST": "insert", "PATCH": "update", "PUT": "put", "DELETE": "delete"}
-
-
-def not_a_column(rel: Relation, name: str) -> ApiError:
-    """PGRST204: a body key or `columns` name the relation does not have."""
-    return ApiError(400, "PGRST204", f"Could not find the '{name}' column of '{rel.name}' in the schema cache")
 
 
 def build_mutation(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, payload: Payload | None) -> MutatePlan:
@@ -100,7 +65,7 @@ def build_mutation(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, p
 def _column(rel: Relation, name: str) -> Column:
     col = rel.column(name)
     if col is None:
-        raise not_a_column(rel, name)
+        raise column_not_found(rel.name, name)
     return col
 
 
@@ -108,11 +73,11 @@ def _check_put(req: ApiRequest, rel: Relation) -> None:
     """T-PUT-RULES and T-PUT-LIMIT: filters are exactly the primary key, each with `eq`."""
     q = req.query
     if q.root_limit() is not None or q.root_offset() is not None:
-        raise ApiError(400, "PGRST114", "limit/offset querystring parameters are not allowed for PUT")
+        raise put_paging()
     filters = q.root_filters()
     ok = bool(rel.primary_key) and not q.root_logic() and all(_is_pk_eq(f) for f in filters)
     if not ok or sorted(f.field.name for f in filters) != sorted(rel.primary_key):
-        raise ApiError(405, "PGRST105", "Filters must include all and only primary key columns with 'eq' operators")
+        raise put_filters()
 
 
 def _is_pk_eq(f: Filter) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pgwsgi.api.media import parse_accept
 from pgwsgi.api.model import MediaType
-from pgwsgi.errors import ApiError
+from pgwsgi.errors import not_acceptable
 from pgwsgi.plan.model import Media
 
 # (media, Content-Type) for each Accept essence a table read can answer.
@@ -34,7 +34,7 @@ def negotiate(accept: tuple[MediaType, ...]) -> tuple[Media, str]:
                 return "array-stripped", "application/vnd.pgrst.array+json;nulls=stripped; charset=utf-8"
         return media, content_type
     listed = ", ".join(_show(mt) for mt in accept)
-    raise ApiError(406, "PGRST107", f"None of these media types are available: {listed}")
+    raise not_acceptable(listed)
 
 
 # Types PostgREST knows by name; it prints them without their parameters.

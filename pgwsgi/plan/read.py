@@ -17,7 +17,17 @@ from pgwsgi.api.model import (
 from pgwsgi.api.ranges import cap, limit_offset
 from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
 from pgwsgi.config import Config
-from pgwsgi.errors import ApiError, not_found_table
+from pgwsgi.errors import (
+    aggregates_disabled,
+    aliased_target_name,
+    not_embedded,
+    not_implemented,
+    related_order_not_to_one,
+    strict_preferences,
+    table_not_found,
+    undefined_column,
+    undefined_type,
+)
 from pgwsgi.plan.embed import resolve_relationship
 from pgwsgi.plan.model import (
     LEGACY_COUNT,
@@ -43,7 +53,7 @@ def find_relation(req: ApiRequest, snapshot: CatalogSnapshot) -> Relation:
     """The relation the request names, or 404 PGRST205."""
     rel = snapshot.relation(req.schema, req.name)
     if rel is None:
-        raise not_found_table(req.schema, req.name, snapshot.suggest_relation(req.schema, req.name))
+        raise table_not_found(req.schema, req.name, snapshot.suggest_relation(req.schema, req.name))
     return rel
 
 
@@ -69,35 +79,30 @@ def plan_read_of(
     for path, _ in (*q.filters, *q.logic, *q.order, *q.limits, *q.offsets):
         if path and path not in ctx.paths:
             missing = next(p for i, p in enumerate(path) if path[: i + 1] not in ctx.paths)
-            raise _not_embedded(missing)
+            raise not_embedded(missing)
     embeds = _embeds_by_key(output)
     where = tuple(_condition(c, rel, snapshot, embeds) for c in (*q.root_filters(), *q.root_logic()))
     order = tuple(_order_term(t, rel, snapshot, embeds) for t in q.root_order())
     limit, offset = (None, 0) if for_write else page(req, config)
     return ReadPlan(
-        rel,
-        output,
-        where,
-        order,
-        limit,
-        offset,
-        req.preferences.count,
-        media,
-        content_type,
-        config.db_max_rows,
-        tuple(ctx.legacy),
+        relation=rel,
+        output=output,
+        where=where,
+        order=order,
+        limit=limit,
+        offset=offset,
+        count=req.preferences.count,
+        media=media,
+        content_type=content_type,
+        max_rows=config.db_max_rows,
+        legacy_names=tuple(ctx.legacy),
     )
 
 
 def reject_invalid_preferences(p: Preferences) -> None:
     """PGRST122: with handling=strict any unknown Prefer token is an error (H-PREFER-HANDLING)."""
     if p.invalid and p.handling == "strict":
-        raise ApiError(
-            400,
-            "PGRST122",
-            "Invalid preferences given with handling=strict",
-            "Invalid preferences: " + ", ".join(p.invalid),
-        )
+        raise strict_preferences(p.invalid)
 
 
 def page(req: ApiRequest, config: Config) -> tuple[int | None, int]:
@@ -145,7 +150,7 @@ class _Level:
     def aggregate(self, item: SelectField, rel: Relation) -> OutputColumn:
         """`col.sum()`, `count()`, with casts before and after (Q-SELECT-AGG); needs db-aggregates-enabled."""
         if not self.config.db_aggregates_enabled:
-            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
+            raise aggregates_disabled()
         assert item.aggregate is not None
         ref = None if item.field.name == "*" else _ref(item.field, rel, self.snapshot)
         cast = _type(item.cast, self.snapshot) if item.cast else None
@@ -168,13 +173,7 @@ class _Level:
             if used:
                 # EMB-LEGACY-NAME: the relation name of an aliased embed, deprecated.
                 if not self.config.url_use_legacy_target_names:
-                    raise ApiError(
-                        400,
-                        "PGRST108",
-                        f"'{item.name}' is not an embedded resource in this request",
-                        "Target names are not allowed in filters if they have an alias",
-                        f"Change '{item.name}' to '{item.alias}' in filters, orders or limits.",
-                    )
+                    raise aliased_target_name(item.name, item.alias)
                 self.legacy.append((item.name, item.alias))
             self.paths.add(legacy)
             names.add(legacy)
@@ -188,12 +187,7 @@ class _Level:
             )  # EMB-MAX-ROWS
         output = self.outputs(item.children, target, here) if item.children else ()
         if item.spread and not relationship.to_one and has_aggregates(output):
-            raise ApiError(
-                400,
-                "PGRST127",
-                "Feature not implemented",
-                "Aggregates are not implemented for one-to-many or many-to-many spreads.",
-            )
+            raise not_implemented("Aggregates are not implemented for one-to-many or many-to-many spreads.")
         plan = EmbedPlan(
             relationship=relationship,
             relation=target,
@@ -231,7 +225,7 @@ def _default_key(field: Field) -> str:
 def _type(name: str, snapshot: CatalogSnapshot) -> TypeName:
     found = snapshot.types.get(name.strip().lower()) or snapshot.types.get(name.strip())
     if found is None:
-        raise ApiError(400, "42704", f'type "{name}" does not exist')
+        raise undefined_type(name)
     return found
 
 
@@ -243,7 +237,7 @@ def _ref(field: Field, rel: Relation, snapshot: CatalogSnapshot) -> ColumnRef:
             return ColumnRef(None, field.json_path, computed)
         if field.name == "count" and not field.json_path:
             return ColumnRef(LEGACY_COUNT)
-        raise ApiError(400, "42703", f"column {rel.name}.{field.name} does not exist")
+        raise undefined_column(rel.name, field.name)
     parser = None if field.json_path else snapshot.representation(TEXT, col.nominal_type)
     return ColumnRef(col, field.json_path, None, parser)
 
@@ -278,21 +272,7 @@ def _order_term(t: OrderTerm, rel: Relation, snapshot: CatalogSnapshot, embeds: 
         return PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
     embed = embeds.get(t.relation)
     if embed is None:
-        raise _not_embedded(t.relation)
+        raise not_embedded(t.relation)
     if not embed.relationship.to_one:
-        raise ApiError(
-            400,
-            "PGRST118",
-            f"A related order on '{t.relation}' is not possible",
-            f"'{rel.name}' and '{t.relation}' do not form a many-to-one or one-to-one relationship",
-        )
+        raise related_order_not_to_one(t.relation, rel.name)
     return PlanOrder(_ref(t.field, embed.relation, snapshot), t.direction, t.nulls, embed)
-
-
-def _not_embedded(name: str) -> ApiError:
-    return ApiError(
-        400,
-        "PGRST108",
-        f"'{name}' is not an embedded resource in this request",
-        hint=f"Verify that '{name}' is included in the 'select' query parameter.",
-    )

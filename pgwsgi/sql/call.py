@@ -11,12 +11,10 @@ from typing import Any
 
 from psycopg import sql
 
-from pgwsgi.plan.call import CallPlan
-from pgwsgi.sql.embed import Aliases, select_with_embeds
-from pgwsgi.sql.mutate import JsonText
-from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, paging, where_clause
-
-Statement = tuple[sql.Composable, list[Any]]
+from pgwsgi.plan.model import CallPlan
+from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr, paging
+from pgwsgi.sql.jsontext import JsonText
+from pgwsgi.sql.readtree import order_by, select_with_embeds, where_clause
 
 # The body always uses the call's output, even for HEAD and void: PostgreSQL may
 # otherwise skip calling a function whose result nobody reads (R-HEAD, R-TXMODE).

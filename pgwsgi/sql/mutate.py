@@ -9,42 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import adapters, sql
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
+from psycopg import sql
 
-from pgwsgi.plan.mutate import MutatePlan
-from pgwsgi.sql.embed import Aliases, select_with_embeds
-from pgwsgi.sql.read import RESPONSE_GUCS, body_expr, order_by, where_clause
-
-Statement = tuple[sql.Composable, list[Any]]
-
-
-class JsonText:
-    """JSON text bound as it is: no parse in Python, no re-encoding, no copy.
-
-    A wrapper rather than a bytes subclass, because constructing a subclass would
-    copy a body that may be tens of megabytes.
-    """
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes | bytearray) -> None:
-        self.data = data
-
-
-class JsonTextDumper(Dumper):
-    """Send JsonText as a `json` parameter."""
-
-    oid = adapters.types["json"].oid
-    format = Format.TEXT
-
-    def dump(self, obj: JsonText) -> bytes | bytearray:
-        """The body's own buffer."""
-        return obj.data
-
-
-adapters.register_dumper(JsonText, JsonTextDumper)
+from pgwsgi.plan.model import MutatePlan
+from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr
+from pgwsgi.sql.jsontext import JsonText
+from pgwsgi.sql.readtree import condition, order_by, select_with_embeds, where_clause
 
 # Counts rows inserted versus updated by an upsert (H-POST-STATUS): +1 per row that
 # reaches the INSERT, -1 per row the ON CONFLICT branch updates.
@@ -193,8 +163,6 @@ def _insert(plan: MutatePlan, target: sql.Identifier, returning: sql.Composable,
 
 def where_condition(plan: MutatePlan, params: list[Any]) -> list[sql.Composable]:
     """PUT's URL filters applied to the body row."""
-    from pgwsgi.sql.operators import condition
-
     body = sql.Identifier("pgrst_body")
     return [condition(body, c, params) for c in plan.where]
 

@@ -7,6 +7,7 @@ is ever spliced into SQL.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -116,3 +117,12 @@ def hoisted(config: Config, function: Function) -> tuple[tuple[str, str], ...]:
         if any(re.search(pattern, f"{name}={value}") for pattern in config.db_hoisted_tx_settings):
             out.append((name, value))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=8)
+def pre_request_call(name: str | None) -> sql.Composable | None:
+    """`SELECT schema.fn()` for db-pre-request; an unqualified name resolves via search_path."""
+    if not name:
+        return None
+    parts = name.split(".", 1)
+    return sql.SQL("SELECT {}()").format(sql.Identifier(*parts))

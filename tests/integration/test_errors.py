@@ -127,7 +127,7 @@ def test_no_traceback_on_internal_error(client: Client, monkeypatch) -> None:  #
     def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(pgwsgi.http.app, "build_read", boom)
+    monkeypatch.setattr(pgwsgi.http.app, "build", boom)
     r = client.get("/items")
     assert r.status_code == 500
     assert r.get_json() == {"code": "PGRSTX00", "message": "Internal server error", "details": None, "hint": None}

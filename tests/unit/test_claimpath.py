@@ -181,3 +181,39 @@ def test_first_distinguishes_json_null_from_nothing() -> None:
 def test_paths_on_non_object_claims() -> None:
     for path in ("$.role", "$[0]", "$[*]", ".role", "[0]"):
         assert compile_role_path(path).find("scalar") == []
+
+
+# Edge cases where an off-the-shelf RFC 9535 library (jsonpath-rfc9535 1.0.1) answers
+# differently; pinned so a future swap of the JSONPath engine cannot change them silently.
+
+
+def test_nested_json_equality_keeps_booleans_and_numbers_apart() -> None:
+    claims = {"n": [[1], [True], {"k": 1}, {"k": True}], "one": [1], "obj": {"k": 1}}
+    assert find("$.n[?@ == $.one]", claims) == [[1]]
+    assert find("$.n[?@ == $.obj]", claims) == [{"k": 1}]
+
+
+def test_descendants_follow_sorted_keys_depth_first() -> None:
+    assert find("$..*", {"b": {"y": 1, "x": 2}, "a": [3]}) == [[3], {"y": 1, "x": 2}, 3, 2, 1]
+
+
+def test_descendant_segment_reaches_deeply_nested_claims() -> None:
+    claims: dict[str, Any] = {"role": "bottom"}
+    for _ in range(150):
+        claims = {"d": claims}
+    assert find("$..role", claims) == ["bottom"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "$.a[?length(@) > 1]",  # only search() and match() are supported
+        "$.a[?count(@.*) > 0]",
+        "$.a[?value(@) == 'x']",
+        "$.a[?!true]",  # a literal is not a test expression
+        "$.a[?! @ == 'x']",  # a comparison cannot be negated without parentheses
+    ],
+)
+def test_unsupported_filter_forms_are_refused(path: str) -> None:
+    with pytest.raises(ValueError, match=r"failed to parse role-claim-key value"):
+        compile_role_path(path)

@@ -9,7 +9,7 @@ from pgwsgi.auth import Identity
 from pgwsgi.catalog.model import Column, Relation
 from pgwsgi.config import Config
 from pgwsgi.plan.model import ColumnRef, OutputColumn, PlanFilter, PlanLogic, PlanOrder, ReadPlan
-from pgwsgi.sql.operators import array_literal
+from pgwsgi.sql.fragments import array_literal
 from pgwsgi.sql.read import compose_count_explain, compose_read
 from pgwsgi.sql.settings import request_settings
 

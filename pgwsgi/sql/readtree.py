@@ -1,39 +1,41 @@
-"""Select lists with embedded resources: one correlated subquery per embed (EMB-OUTPUT).
+"""The read tree as SQL: one recursive builder over `ReadNode`, the root and its embeds alike (EMB-OUTPUT).
 
 A to-many embed is `jsonb_agg` of the related rows (`[]` when none), a to-one
 embed the first of them (or null). Embeds nest: each subquery builds its own
 select list the same way. The subquery sits in the select list, except where it
 must be in FROM as a LATERAL join: `!inner` embeds (the join drops parents),
 spreads (their columns are read one by one) and levels with aggregates (GROUP BY).
+Conditions recurse too: `rel=not.is.null` is an EXISTS over the embed's rows.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from psycopg import sql
 
-from pgwsgi.plan.model import EmbedPlan, OutputColumn, has_aggregates
-from pgwsgi.sql.operators import condition
-
-
-class Aliases:
-    """Unique aliases for the tables and subqueries of one statement."""
-
-    def __init__(self, prefix: str = "pgrst") -> None:
-        self._n: Iterator[int] = itertools.count(1)
-        self.prefix = prefix
-
-    def next(self) -> int:
-        """A fresh number."""
-        return next(self._n)
-
-    def name(self, suffix: str = "") -> sql.Identifier:
-        """A fresh identifier."""
-        return sql.Identifier(f"{self.prefix}_{self.next()}{'_' + suffix if suffix else ''}")
+from pgwsgi.plan.model import (
+    ColumnRef,
+    EmbedPlan,
+    OutputColumn,
+    PlanCondition,
+    PlanEmbedExists,
+    PlanFilter,
+    PlanOrder,
+    has_aggregates,
+)
+from pgwsgi.sql.fragments import (
+    Aliases,
+    Params,
+    aggregate_input,
+    aggregate_of,
+    column_expr,
+    column_link,
+    filter_expr,
+    group_by,
+    output_expr,
+    paging,
+)
 
 
 @dataclass
@@ -41,9 +43,9 @@ class SelectList:
     """A level's select list, the LATERAL joins it reads, their parameters, and its GROUP BY."""
 
     items: sql.Composable
-    params: list[Any]
+    params: Params
     joins: sql.Composable
-    join_params: list[Any]
+    join_params: Params
     grouping: sql.Composable
 
 
@@ -55,15 +57,13 @@ def select_with_embeds(
     With HOIST (the inside of a to-one spread), aggregates are left to the parent:
     their inputs are selected under their field names instead (EMB-AGG).
     """
-    from pgwsgi.sql.read import aggregate_input, output_expr
-
     # A level that groups needs its embeds in FROM (LATERAL), where GROUP BY can use them.
     grouped = not hoist and has_aggregates(outputs)
     items: list[sql.Composable] = []
     aggregated: list[bool] = []
-    select_params: list[Any] = []
+    select_params: Params = []
     joins: list[sql.Composable] = []
-    join_params: list[Any] = []
+    join_params: Params = []
     for out in outputs:
         if out.embed is None:
             if out.aggregate is not None and hoist:
@@ -91,7 +91,7 @@ def select_with_embeds(
                 if agg is None or hoist:
                     items.append(sql.SQL("{} AS {}").format(value, sql.Identifier(key)))
                 else:
-                    items.append(_aggregate_of(value, agg))
+                    items.append(aggregate_of(value, agg))
                 aggregated.append(agg is not None and not hoist)
             continue
         joins.append(_lateral(table, embed, lateral, aliases, join_params))
@@ -109,36 +109,52 @@ def select_with_embeds(
         aggregated.append(False)
     # Nothing selected (only empty embeds) is a row without columns, `{}`, as in PostgREST.
     select_list = sql.SQL(", ").join(items)
-    return SelectList(select_list, select_params, sql.SQL("").join(joins), join_params, _group_by(aggregated))
+    return SelectList(select_list, select_params, sql.SQL("").join(joins), join_params, group_by(aggregated))
 
 
-def _group_by(aggregated: list[bool]) -> sql.Composable:
-    """GROUP BY every other item, by position, when some are aggregates (Q-SELECT-GROUPBY).
-
-    Embedded resources are grouped by too: they are jsonb, which has equality.
-    """
-    if not any(aggregated):
+def where_clause(table: sql.Identifier, conditions: tuple[PlanCondition, ...], params: Params) -> sql.Composable:
+    """WHERE for CONDITIONS (ANDed), or nothing."""
+    if not conditions:
         return sql.SQL("")
-    positions = [sql.Literal(i) for i, agg in enumerate(aggregated, start=1) if not agg]
-    return sql.SQL(" GROUP BY {}").format(sql.SQL(", ").join(positions)) if positions else sql.SQL("")
+    return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(condition(table, c, params) for c in conditions))
 
 
-def _aggregate_of(value: sql.Composable, out: OutputColumn) -> sql.Composable:
-    """An aggregate a to-one spread hoisted, over the spread's column VALUE."""
-    from pgwsgi.sql.read import AGGREGATES
+def condition(table: sql.Identifier, cond: PlanCondition, params: Params) -> sql.Composable:
+    """One WHERE condition (a filter, a logic tree, or whether an embed has rows)."""
+    if isinstance(cond, PlanEmbedExists):
+        clause = exists_clause(table, cond.embed, Aliases(prefix="pgrst_x"), params)
+        return clause if cond.exists else sql.SQL("NOT {}").format(clause)
+    if isinstance(cond, PlanFilter):
+        expr = filter_expr(table, cond, params)
+    else:
+        joiner = sql.SQL(" OR ") if cond.operator == "or" else sql.SQL(" AND ")
+        parts = [condition(table, c, params) for c in cond.children]
+        expr = sql.SQL("({})").format(joiner.join(parts))
+    return sql.SQL("NOT {}").format(expr) if cond.negated else expr
 
-    expr = sql.SQL("pg_catalog.{}({})").format(sql.SQL(AGGREGATES[out.aggregate or "count"]), value)
-    if out.aggregate_cast is not None:
-        expr = sql.SQL("CAST({} AS {})").format(expr, sql.Identifier(*out.aggregate_cast))
-    return sql.SQL("{} AS {}").format(expr, sql.Identifier(out.name))
+
+def order_by(table: sql.Identifier, order: tuple[PlanOrder, ...], params: Params) -> sql.Composable:
+    """ORDER BY for ORDER, or nothing."""
+    if not order:
+        return sql.SQL("")
+    terms = []
+    for o in order:
+        if o.embed is not None:
+            term = related_value(table, o.embed, o.ref, params)
+        else:
+            term = column_expr(table, o.ref, params)
+        if o.direction:
+            term = sql.SQL("{} {}").format(term, sql.SQL(o.direction.upper()))
+        if o.nulls:
+            term = sql.SQL("{} NULLS {}").format(term, sql.SQL(o.nulls.upper()))
+        terms.append(term)
+    return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(terms))
 
 
 def _rows_query(
-    parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: list[Any], hoist: bool
+    parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: Params, hoist: bool
 ) -> sql.Composable:
     """The related rows of one PARENT row, shaped by EMBED's select, filters, order and page."""
-    from pgwsgi.sql.read import order_by, paging
-
     child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
     selected = select_with_embeds(child, embed.output, aliases, hoist)
     params.extend(selected.params)
@@ -158,7 +174,7 @@ def _rows_query(
 
 
 def _lateral(
-    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: list[Any]
+    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: Params
 ) -> sql.Composable:
     """The embed as one jsonb value, `body`: an array of the related rows, or the one related row."""
     rows = _rows_query(parent, embed, aliases, params, hoist=False)
@@ -170,7 +186,7 @@ def _lateral(
     return sql.SQL(" {} (SELECT {} AS body FROM ({}) {}) AS {} ON {}").format(kind, body, rows, agg, lateral, on)
 
 
-def _embedded_value(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: list[Any]) -> sql.Composable:
+def _embedded_value(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: Params) -> sql.Composable:
     """The embed as one jsonb value: the array of related rows (`[]` when none), or the one related row."""
     rows = _rows_query(parent, embed, aliases, params, hoist=False)
     agg = sql.Identifier(f"pgrst_{aliases.next()}_rows")
@@ -180,7 +196,7 @@ def _embedded_value(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, 
 
 
 def _lateral_row(
-    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: list[Any]
+    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: Params
 ) -> sql.Composable:
     """A to-one spread: the related row's columns, joined to the parent row (EMB-SPREAD-ONE)."""
     rows = _rows_query(parent, embed, aliases, params, hoist=True)
@@ -220,10 +236,8 @@ def _spread_many(embed: EmbedPlan, lateral: sql.Identifier) -> list[sql.Composab
     ]
 
 
-def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: Any, params: list[Any]) -> sql.Composable:
+def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: ColumnRef, params: Params) -> sql.Composable:
     """The value of REF in the one row a to-one EMBED relates PARENT to (for `order=rel(col)`)."""
-    from pgwsgi.sql.operators import column_expr
-
     child = sql.Identifier("pgrst_o_" + embed.relation.name)
     value = column_expr(child, ref, params)
     source, links = _related_rows(parent, embed, child, Aliases(prefix="pgrst_o"), params)
@@ -231,13 +245,13 @@ def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: Any, params: li
 
 
 def inner_exists(
-    parent: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, params: list[Any]
+    parent: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, params: Params
 ) -> list[sql.Composable]:
     """EXISTS conditions for the `!inner` embeds of OUTPUTS: what the count of parents must respect."""
     return [exists_clause(parent, o.embed, aliases, params) for o in outputs if o.embed is not None and o.embed.inner]
 
 
-def exists_clause(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: list[Any]) -> sql.Composable:
+def exists_clause(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: Params) -> sql.Composable:
     """`EXISTS (related rows of PARENT that pass the embed's filters and its own inner embeds)`."""
     child = aliases.name(embed.relation.name)
     source, links = _related_rows(parent, embed, child, aliases, params)
@@ -246,7 +260,7 @@ def exists_clause(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, pa
 
 
 def _related_rows(
-    parent: sql.Identifier, embed: EmbedPlan, child: sql.Identifier, aliases: Aliases, params: list[Any]
+    parent: sql.Identifier, embed: EmbedPlan, child: sql.Identifier, aliases: Aliases, params: Params
 ) -> tuple[sql.Composable, list[sql.Composable]]:
     """FROM and WHERE items that give the rows of EMBED related to one PARENT row, as CHILD."""
     rel = embed.relationship
@@ -261,13 +275,11 @@ def _related_rows(
         j = rel.junction
         junction = aliases.name(j.relation[1])
         source = sql.SQL("{}, {} AS {}").format(source, sql.Identifier(*j.relation), junction)
-        links += [_eq(junction, a, child, b) for a, b in zip(j.target_columns, rel.target_columns, strict=True)]
-        links += [_eq(junction, a, parent, b) for a, b in zip(j.origin_columns, rel.origin_columns, strict=True)]
+        links += [column_link(junction, a, child, b) for a, b in zip(j.target_columns, rel.target_columns, strict=True)]
+        links += [
+            column_link(junction, a, parent, b) for a, b in zip(j.origin_columns, rel.origin_columns, strict=True)
+        ]
     else:
-        links += [_eq(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
+        links += [column_link(child, a, parent, b) for a, b in zip(rel.target_columns, rel.origin_columns, strict=True)]
     links += [condition(child, c, params) for c in embed.where]
     return source, links
-
-
-def _eq(left: sql.Identifier, a: str, right: sql.Identifier, b: str) -> sql.Composable:
-    return sql.SQL("{}.{} = {}.{}").format(left, sql.Identifier(a), right, sql.Identifier(b))
