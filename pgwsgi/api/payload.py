@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import parse_qsl
 
 from pgwsgi.api.model import Payload
@@ -90,7 +90,7 @@ def _first_byte(body: bytes | bytearray) -> bytes:
     return b""
 
 
-def request_body(stream: BinaryIO, length: int | None, limit: int) -> bytearray:
+def request_body(stream: IO[bytes], length: int | None, limit: int) -> bytearray:
     """The request body, bounded by server-max-body-size LIMIT: 413 PGRST102 before anything is written."""
     if length is not None and length > limit:
         raise body_too_large(length, limit)
@@ -100,7 +100,7 @@ def request_body(stream: BinaryIO, length: int | None, limit: int) -> bytearray:
     return body
 
 
-def read_body(stream: BinaryIO, length: int | None, limit: int, chunk: int = 1 << 20) -> bytearray:
+def read_body(stream: IO[bytes], length: int | None, limit: int, chunk: int = 1 << 20) -> bytearray:
     """Read a request body of at most LIMIT bytes into one buffer (LENGTH known: no regrowth copies).
 
     Returns LIMIT + 1 bytes at most, so the caller can tell an over-long chunked body.
@@ -120,7 +120,7 @@ def read_body(stream: BinaryIO, length: int | None, limit: int, chunk: int = 1 <
         return buffer
     out = bytearray()
     while len(out) <= limit:
-        data = stream.read(chunk)
+        data = stream.read(min(chunk, limit + 1 - len(out)))
         if not data:
             break
         out += data

@@ -20,7 +20,9 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 _MISSING: Any = object()
 _SPACES = " \t\n\r"
@@ -162,6 +164,23 @@ class _JsonPathParser:
         while self.i < len(self.s) and self.s[self.i] in _SPACES:
             self.i += 1
 
+    def spaced(self, parse: Callable[[], _T]) -> _T:
+        """PARSE after optional blank space."""
+        self.spaces()
+        return parse()
+
+    def after(self, lit: str, parse: Callable[[], _T]) -> _T:
+        """PARSE after LIT, both preceded by optional blank space (a separator or an operator)."""
+        self.spaces()
+        self.expect(lit)
+        self.spaces()
+        return parse()
+
+    def expect_then(self, lit: str, value: _T) -> _T:
+        """VALUE, once LIT is read."""
+        self.expect(lit)
+        return value
+
     def attempt(self, fn: Callable[[], Any]) -> Any:
         """Run a sub-parser; on failure rewind and return `_MISSING`."""
         start = self.i
@@ -202,7 +221,7 @@ class _JsonPathParser:
             from_root = False
         else:
             raise _Fail("expected '$' or '@'")
-        segments = self.many(lambda: (self.spaces(), self.segment())[1])
+        segments = self.many(lambda: self.spaced(self.segment))
 
         def run(cur: Any, root: Any) -> list:
             nodes = [root if from_root else cur]
@@ -237,7 +256,7 @@ class _JsonPathParser:
         self.expect("[")
         self.spaces()
         sels = [self.selector()]
-        sels += self.many(lambda: (self.spaces(), self.expect(","), self.spaces(), self.selector())[3])
+        sels += self.many(lambda: self.after(",", self.selector))
         self.spaces()
         self.expect("]")
         if len(sels) == 1:
@@ -249,7 +268,7 @@ class _JsonPathParser:
             self.name_selector,
             self.slice_selector,
             self.index_selector,
-            lambda: (self.expect("*"), _wildcard)[1],
+            lambda: self.expect_then("*", _wildcard),
             self.filter_selector,
         )
 
@@ -323,12 +342,12 @@ class _JsonPathParser:
 
     def logical_or(self) -> Callable[[Any, Any], bool]:
         terms = [self.logical_and()]
-        terms += self.many(lambda: (self.spaces(), self.expect("||"), self.spaces(), self.logical_and())[3])
+        terms += self.many(lambda: self.after("||", self.logical_and))
         return lambda cur, root: any(t(cur, root) for t in terms)
 
     def logical_and(self) -> Callable[[Any, Any], bool]:
         terms = [self.basic()]
-        terms += self.many(lambda: (self.spaces(), self.expect("&&"), self.spaces(), self.basic())[3])
+        terms += self.many(lambda: self.after("&&", self.basic))
         return lambda cur, root: all(t(cur, root) for t in terms)
 
     def basic(self) -> Callable[[Any, Any], bool]:
@@ -397,7 +416,7 @@ class _JsonPathParser:
             from_root = False
         else:
             raise _Fail(f"expected a singular query at position {self.i}")
-        steps: list[str | int] = self.many(lambda: (self.spaces(), self.singular_step())[1])
+        steps: list[str | int] = self.many(lambda: self.spaced(self.singular_step))
 
         def run(cur: Any, root: Any) -> Any:
             value = root if from_root else cur

@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from pgwsgi.catalog.fuzzy import FuzzySet
-
-if TYPE_CHECKING:  # relationships.py imports this module
-    from pgwsgi.catalog.relationships import Relationship
 
 QName = tuple[str, str]  # (schema, name)
 
@@ -114,6 +111,44 @@ class Function:
     def is_computed_field(self) -> bool:
         """A function of one table row returning one value: usable as a column (Q-SELECT-COMPUTED)."""
         return self.row_arg is not None and not self.returns_set
+
+
+Cardinality = Literal["many-to-one", "one-to-many", "one-to-one", "many-to-many"]
+
+
+@dataclass(frozen=True)
+class Junction:
+    """The table between the two sides of a many-to-many relationship."""
+
+    relation: QName
+    origin_constraint: str
+    origin_columns: tuple[str, ...]  # junction columns referencing the origin
+    target_constraint: str
+    target_columns: tuple[str, ...]  # junction columns referencing the target
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """How rows of ORIGIN relate to rows of TARGET."""
+
+    origin: QName
+    target: QName
+    cardinality: Cardinality
+    constraint: str  # the foreign key's name (the junction's name for many-to-many, the function's if computed)
+    origin_columns: tuple[str, ...]
+    target_columns: tuple[str, ...]
+    junction: Junction | None = None
+    function: QName | None = None  # a computed relationship: this function of the origin row (EMB-COMPUTED)
+
+    @property
+    def to_one(self) -> bool:
+        """The embed is one object (or null) rather than an array."""
+        return self.cardinality in ("many-to-one", "one-to-one")
+
+    @property
+    def is_self(self) -> bool:
+        """Origin and target are the same relation."""
+        return self.origin == self.target
 
 
 @dataclass(frozen=True)

@@ -11,48 +11,10 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
 
-from pgwsgi.catalog.model import ForeignKey, Function, QName, Relation
+from pgwsgi.catalog.model import Cardinality, ForeignKey, Function, Junction, QName, Relation, Relationship
 from pgwsgi.catalog.viewkeys import KeyDependency
-
-Cardinality = Literal["many-to-one", "one-to-many", "one-to-one", "many-to-many"]
-
-
-@dataclass(frozen=True)
-class Junction:
-    """The table between the two sides of a many-to-many relationship."""
-
-    relation: QName
-    origin_constraint: str
-    origin_columns: tuple[str, ...]  # junction columns referencing the origin
-    target_constraint: str
-    target_columns: tuple[str, ...]  # junction columns referencing the target
-
-
-@dataclass(frozen=True)
-class Relationship:
-    """How rows of ORIGIN relate to rows of TARGET."""
-
-    origin: QName
-    target: QName
-    cardinality: Cardinality
-    constraint: str  # the foreign key's name (the junction's name for many-to-many, the function's if computed)
-    origin_columns: tuple[str, ...]
-    target_columns: tuple[str, ...]
-    junction: Junction | None = None
-    function: QName | None = None  # a computed relationship: this function of the origin row (EMB-COMPUTED)
-
-    @property
-    def to_one(self) -> bool:
-        """The embed is one object (or null) rather than an array."""
-        return self.cardinality in ("many-to-one", "one-to-one")
-
-    @property
-    def is_self(self) -> bool:
-        """Origin and target are the same relation."""
-        return self.origin == self.target
 
 
 def _forward(

@@ -148,5 +148,5 @@ def _name_gunicorn_server() -> bool:
     module = sys.modules.get("gunicorn.http.wsgi")
     if module is None or not isinstance(getattr(module, "SERVER", None), str):
         return False
-    module.SERVER = SERVER
+    setattr(module, "SERVER", SERVER)  # noqa: B010 (a module global, set from outside)
     return True

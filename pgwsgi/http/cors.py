@@ -18,7 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from werkzeug.datastructures import Headers
+
 # wai-cors offers the policy's methods plus the simple ones (GET, HEAD, POST), in this order.
+# werkzeug's request headers (case-insensitive), or a plain mapping in tests.
+HeaderLookup = Headers | Mapping[str, str]
+
 ALLOW_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "HEAD")
 EXPOSE_HEADERS = (
     "Content-Encoding, Content-Location, Content-Range, Content-Type, "
@@ -42,7 +47,7 @@ class Cors:
     headers: tuple[tuple[str, str], ...]
 
 
-def decide(method: str, headers: Mapping[str, str], allowed_origins: tuple[str, ...] | None) -> Cors | None:
+def decide(method: str, headers: HeaderLookup, allowed_origins: tuple[str, ...] | None) -> Cors | None:
     """The CORS treatment of a request; None when the application answers it untouched.
 
     METHOD is the request method as sent; HEADERS is looked up case-insensitively
@@ -66,7 +71,7 @@ def decide(method: str, headers: Mapping[str, str], allowed_origins: tuple[str, 
     return None if preflight is None else Cors(True, (*common, *preflight))
 
 
-def _preflight_headers(requested_method: str | None, headers: Mapping[str, str]) -> tuple[tuple[str, str], ...] | None:
+def _preflight_headers(requested_method: str | None, headers: HeaderLookup) -> tuple[tuple[str, str], ...] | None:
     if requested_method not in ALLOW_METHODS:
         return None
     result = [("Access-Control-Allow-Methods", ", ".join(ALLOW_METHODS))]

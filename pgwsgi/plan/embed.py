@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pgwsgi.api.model import SelectRelation
 from pgwsgi.catalog.fuzzy import FuzzySet
-from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
-from pgwsgi.catalog.relationships import Relationship
+from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation, Relationship
 from pgwsgi.errors import ApiError, ambiguous_relationship, no_relationship
 
 

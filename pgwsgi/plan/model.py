@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pgwsgi.api.model import JsonStep, OpExpr, Payload
-from pgwsgi.catalog.model import Column, Function, Parameter, QName, Relation
+from pgwsgi.catalog.model import Column, Function, Parameter, QName, Relation, Relationship
 
 TypeName = tuple[str, str]  # (schema, typname), checked against the catalog
 
@@ -73,7 +73,7 @@ class ReadNode:
 class EmbedPlan(ReadNode):
     """An embedded resource: the related rows of one parent row (§6)."""
 
-    relationship: Any  # catalog.relationships.Relationship
+    relationship: Relationship
     inner: bool  # `!inner`: parents without related rows are dropped (EMB-INNER)
     hidden: bool  # `rel()`: selects nothing, no key in the output (EMB-EMPTY)
     spread: bool = False  # `...rel()`: its keys are lifted into the parent (EMB-SPREAD-ONE, EMB-SPREAD-MANY)

@@ -81,7 +81,8 @@ def plan_read_of(
             missing = next(p for i, p in enumerate(path) if path[: i + 1] not in ctx.paths)
             raise not_embedded(missing)
     embeds = _embeds_by_key(output)
-    where = tuple(_condition(c, rel, snapshot, embeds) for c in (*q.root_filters(), *q.root_logic()))
+    conditions: tuple[Condition, ...] = (*q.root_filters(), *q.root_logic())
+    where = tuple(_condition(c, rel, snapshot, embeds) for c in conditions)
     order = tuple(_order_term(t, rel, snapshot, embeds) for t in q.root_order())
     limit, offset = (None, 0) if for_write else page(req, config)
     return ReadPlan(

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg import sql
-
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.auth import Identity
 from pgwsgi.config import Config
 from pgwsgi.plan.model import CallPlan, MutatePlan, Plan, ReadPlan
 from pgwsgi.sql.call import compose_call
-from pgwsgi.sql.fragments import Statement
+from pgwsgi.sql.fragments import Query, Statement
 from pgwsgi.sql.mutate import compose_mutation
 from pgwsgi.sql.read import compose_count_explain, compose_read
 from pgwsgi.sql.settings import pre_request_call, settings_for
@@ -30,7 +28,7 @@ class Statements:
     """A request's transaction, in the order it runs: settings, pre-request, main, after."""
 
     settings: Statement
-    pre_request: sql.Composable | None
+    pre_request: Query | None
     main: Statement
     after: Statement | None = None  # the EXPLAIN of a planned or estimated count
 

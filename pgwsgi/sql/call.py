@@ -45,6 +45,7 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
             selected.items, alias, selected.joins, where, selected.grouping, order_by(alias, read.order, params)
         )
     inner = sql.SQL("{}{}").format(inner, paging(read.limit, read.offset, params))
+    body: sql.Composable
     if plan.shape == "setof-scalar" and read.media in ("object", "object-stripped"):
         body = _SCALAR_BODY["scalar"]  # singular: the one value itself (PGRST116 otherwise)
     elif plan.shape in _SCALAR_BODY:

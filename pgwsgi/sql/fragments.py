@@ -18,7 +18,8 @@ from pgwsgi.api.model import JsonStep
 from pgwsgi.plan.model import ColumnRef, OutputColumn, PlanFilter
 
 Params = list[Any]
-Statement = tuple[sql.Composable, Params]
+Query = sql.SQL | sql.Composed  # what a cursor executes
+Statement = tuple[Query, Params]
 
 RESPONSE_GUCS = sql.SQL(
     "nullif(current_setting('response.headers', true), '') AS response_headers, "
@@ -235,7 +236,7 @@ def paging(limit: int | None, offset: int, params: Params) -> sql.Composable:
 def body_expr(media: str) -> sql.Composable:
     """The aggregate that turns the rows of _pgrst_t into the response body."""
     if media in ("object", "object-stripped"):
-        obj = sql.SQL("(json_agg(_pgrst_t) -> 0)")
+        obj: sql.Composable = sql.SQL("(json_agg(_pgrst_t) -> 0)")
         if media == "object-stripped":
             obj = sql.SQL("json_strip_nulls({})").format(obj)
         return sql.SQL("coalesce({}::text, 'null')").format(obj)

@@ -35,6 +35,7 @@ def compose_mutation(plan: MutatePlan) -> Statement:
     table = sql.Identifier(rel.name)
     target = sql.Identifier(rel.schema, rel.name)
     returning = sql.SQL("RETURNING {}.*").format(table) if _needs_rows(plan) else sql.SQL("RETURNING 1")
+    mutation: sql.Composable
     if plan.kind == "delete":
         mutation = sql.SQL("DELETE FROM {}{} {}").format(target, where_clause(table, plan.where, params), returning)
     elif plan.kind == "update":
@@ -147,7 +148,7 @@ def _insert(plan: MutatePlan, target: sql.Identifier, returning: sql.Composable,
     if merge:
         conditions.append(_COUNT_INSERT)
     where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conditions)) if conditions else sql.SQL("")
-    conflict = sql.SQL("")
+    conflict: sql.Composable = sql.SQL("")
     if plan.conflict and plan.resolution:
         target_cols = sql.SQL(", ").join(sql.Identifier(c) for c in plan.conflict)
         if plan.resolution == "ignore-duplicates" or not plan.columns:

@@ -120,7 +120,7 @@ def hoisted(config: Config, function: Function) -> tuple[tuple[str, str], ...]:
 
 
 @functools.lru_cache(maxsize=8)
-def pre_request_call(name: str | None) -> sql.Composable | None:
+def pre_request_call(name: str | None) -> sql.Composed | None:
     """`SELECT schema.fn()` for db-pre-request; an unqualified name resolves via search_path."""
     if not name:
         return None
