@@ -41,21 +41,21 @@ from pgwsgi.catalog.load import load_snapshot
 from pgwsgi.config import Config, load_config
 from pgwsgi.db.pool import connect_kwargs
 
-# (label, file suffix, function name): the pipeline stages as wsgi.App.handle calls them.
+# (label, file suffix, function name): the pipeline stages as http.app.App.handle calls them.
 STAGES = (
-    ("WSGI app, whole request", "pgwsgi/wsgi.py", "__call__"),
+    ("WSGI app, whole request", "pgwsgi/http/app.py", "__call__"),
     ("werkzeug Request(environ)", "werkzeug/sansio/request.py", "__init__"),
-    ("auth.authenticate", "pgwsgi/auth.py", "authenticate"),
-    ("routes.route", "pgwsgi/routes.py", "route"),
+    ("auth.authenticate", "pgwsgi/auth/jwt.py", "authenticate"),
+    ("http.routes.route", "pgwsgi/http/routes.py", "route"),
     ("api.parse", "pgwsgi/api/request.py", "parse"),
-    ("plan.build_read", "pgwsgi/plan/read.py", "build_read"),
-    ("sql.compose_read", "pgwsgi/sql/read.py", "compose_read"),
-    ("sql.request_settings", "pgwsgi/sql/settings.py", "request_settings"),
-    ("db.transaction.run", "pgwsgi/db/transaction.py", "run"),
+    ("plan.build", "pgwsgi/plan/__init__.py", "build"),
+    ("sql.compose", "pgwsgi/sql/__init__.py", "compose"),
+    ("  sql.request_settings", "pgwsgi/sql/settings.py", "request_settings"),
+    ("db.run", "pgwsgi/db/transaction.py", "run"),
     ("  pool getconn", "psycopg_pool/pool.py", "getconn"),
     ("  pool putconn", "psycopg_pool/pool.py", "putconn"),
     ("  cursor.execute (4 round trips)", "psycopg/cursor.py", "execute"),
-    ("response.render_read", "pgwsgi/response.py", "render_read"),
+    ("response.render", "pgwsgi/response/__init__.py", "render"),
     ("werkzeug Response.__call__", "werkzeug/wrappers/response.py", "__call__"),
 )
 

@@ -83,7 +83,7 @@ proc_name = "pgwsgi"
 
 # Responses carry "Server: postgrest/<version>" like PostgREST's, in place of
 # gunicorn's own "Server: gunicorn": each worker renames gunicorn's header when
-# it loads pgwsgi:app (pgwsgi/wsgi.py), so that works without this file too
+# it loads pgwsgi:app (pgwsgi/http/app.py), so that works without this file too
 # and nothing needs setting here.
 
 # Under systemd, RuntimeDirectory=pgwsgi gives the service a private,

@@ -1,4 +1,4 @@
-"""PostgREST's query-string grammar (inventory §3): filters, logic trees and parameter keys.
+"""PostgREST's query-string grammar (docs/postgrest-inventory.md §3): filters, logic trees and parameter keys.
 
 `Parser` is the whole grammar: it adds the rules of filters (`[not.]op.value`),
 logic trees and parameter keys to the field, select and order rules of

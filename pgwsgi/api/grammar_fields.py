@@ -1,6 +1,6 @@
 """PostgREST's rules for naming columns: fields, JSON paths, select items and order terms.
 
-Part of the query-string grammar (inventory §3), built on the parsec-style
+Part of the query-string grammar (docs/postgrest-inventory.md §3), built on the parsec-style
 `Cursor` of `parsing.py` (read its docstring for the conventions). `FieldParser`
 holds the rules of `select` and `order`; filters, logic trees and parameter
 keys build on it in `grammar.py`, whose `Parser` is the one to use.

@@ -1,4 +1,4 @@
-"""The query string of a request, parsed into `QueryParams` (inventory §3).
+"""The query string of a request, parsed into `QueryParams` (docs/postgrest-inventory.md §3).
 
 The low-level grammar lives in `grammar.py`; this module sorts the parameters
 into reserved ones, logic trees, orders, ranges and filters, and parses each in

@@ -1,4 +1,4 @@
-"""JWT authentication: from an `Authorization` header to the role a request runs as (inventory §2.1).
+"""JWT authentication: from an `Authorization` header to the role a request runs as (docs/postgrest-inventory.md §2.1).
 
 `Authenticator(config).authenticate(header)` returns an `Identity` or raises the
 `ApiError` PostgREST would answer (PGRST300/301/302/303). Signatures are checked

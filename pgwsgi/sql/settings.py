@@ -1,4 +1,4 @@
-"""The one statement that sets the request's role and GUCs (inventory §2.2).
+"""The one statement that sets the request's role and GUCs (docs/postgrest-inventory.md §2.2).
 
 A single fixed SQL text for every request: names and values are two bound
 arrays, so the statement is prepared once per connection and no name or value
