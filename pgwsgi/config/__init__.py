@@ -1,22 +1,21 @@
 """Configuration: PostgREST's keys, its config file format, PGRST_* variables and in-database settings.
 
-`Config` is frozen; `load_config` builds it from a file and the environment,
-`config.indb` overlays the in-database settings, `config.logsetup` applies log-level.
+`model.Config` is frozen; `keys.KEYS` describes every key once; `load.load_config`
+builds a Config from a file and the environment; `indb` overlays the in-database
+settings; `fileformat` is PostgREST's file syntax; `logsetup` applies log-level.
 """
 
-from pgwsgi.config.keys import (
-    KEYS,
-    Config,
-    ConfigError,
+from pgwsgi.config.keys import KEYS, env_name
+from pgwsgi.config.load import (
     apply_db_settings,
     bind_address,
     config_from_environment,
     dump_config,
-    env_name,
     example_config,
     load_config,
     reloaded,
 )
+from pgwsgi.config.model import Config, ConfigError
 
 __all__ = [
     "KEYS",

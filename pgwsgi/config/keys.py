@@ -1,108 +1,21 @@
-"""Configuration: PostgREST's keys, from its config file format, PGRST_* variables and the CLI.
+"""PostgREST's configuration keys, each described once in `KEYS`: name, aliases, kind, default, doc.
 
-Contract used by the rest of pgwsgi: a frozen `Config`, produced by `load_config`
-(or `config_from_environment` in gunicorn workers), refined by `apply_db_settings`
-with the in-database `pgrst.*` settings.
-
-Every key is described once, in `KEYS`; parsing, precedence, the in-db allow-list,
-`dump_config` and `example_config` are all derived from that table.
+Parsing, precedence, the in-database allow-list, `dump_config` and
+`example_config` (config/load.py) are all derived from this table.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import difflib
-import json
-import logging
-import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pgwsgi.config.fileformat import ConfigFileError, Value, as_bool, as_int, as_text, parse_file, quote
+from pgwsgi.config.fileformat import Value, as_bool, as_int, as_text, quote
+from pgwsgi.config.model import Config, ConfigError
 
-log = logging.getLogger("pgwsgi.config")
-
-
-class ConfigError(Exception):
-    """An invalid configuration; the message is meant for the operator and never contains a secret."""
-
-    def __init__(self, message: str, key: str | None = None) -> None:
-        super().__init__(message)
-        self.key = key
-
-
-@dataclass(frozen=True)
-class Config:
-    """Every setting pgwsgi understands, already parsed and validated."""
-
-    db_uri: str = "postgresql://"
-    db_schemas: tuple[str, ...] = ("public",)
-    db_anon_role: str | None = None
-    db_extra_search_path: tuple[str, ...] = ("public",)
-    db_max_rows: int | None = None
-    db_pool: int = 10
-    db_pool_acquisition_timeout: int = 10
-    db_pool_max_lifetime: int = 1800
-    db_pool_max_idletime: int = 30
-    db_pool_automatic_recovery: bool = True
-    db_pre_request: str | None = None
-    db_pre_config: str | None = None
-    db_tx_end: str = "commit"
-    db_prepared_statements: bool = True
-    db_use_legacy_gucs: bool = False
-    db_channel: str = "pgrst"
-    db_channel_enabled: bool = True
-    db_config: bool = True
-    db_aggregates_enabled: bool = False
-    db_plan_enabled: bool = False
-    db_root_spec: str | None = None
-    db_hoisted_tx_settings: tuple[str, ...] = (
-        "statement_timeout",
-        "plan_filter.statement_cost_limit",
-        "default_transaction_isolation",
-    )
-    jwt_secret: str | None = None
-    jwt_secret_is_base64: bool = False
-    jwt_aud: str | None = None
-    jwt_role_claim_key: str = "$.role"
-    jwt_cache_max_entries: int = 1000
-    jwt_sign_claims: bool = True
-    server_host: str = "!4"
-    server_port: int = 3000
-    server_max_body_size: int = 100 * 1024 * 1024
-    server_unix_socket: str | None = None
-    server_cors_allowed_origins: tuple[str, ...] | None = None
-    server_trace_header: str | None = None
-    server_timing_enabled: bool = False
-    client_error_verbosity: str = "verbose"
-    log_level: str = "error"
-    log_query: bool = False
-    openapi_mode: str = "follow-privileges"
-    openapi_security_active: bool = False
-    openapi_server_proxy_uri: str | None = None
-    # None only on a hand-built Config: the loaders fill it with server_host, as PostgREST does.
-    admin_server_host: str | None = None
-    admin_server_port: int | None = None
-    url_use_legacy_target_names: bool = True
-    app_settings: tuple[tuple[str, str], ...] = ()
-    server_unix_socket_mode: int = 0o660
-    server_reuseport: bool = False
-    admin_server_unix_socket: str | None = None
-    admin_server_unix_socket_mode: int = 0o660
-    # The key material: base64-decoded when jwt_secret_is_base64, else jwt_secret as UTF-8.
-    jwt_secret_bytes: bytes | None = None
-
-    def __post_init__(self) -> None:
-        # The loaders validate and fill this; a hand-built Config (tests) gets it derived too.
-        if self.jwt_secret is not None and self.jwt_secret_bytes is None:
-            object.__setattr__(self, "jwt_secret_bytes", _decode_secret(self.jwt_secret, self.jwt_secret_is_base64))
-
-
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 
 
 @dataclass(frozen=True)
@@ -127,7 +40,7 @@ class Key:
 
     @property
     def default(self) -> object:
-        return _DEFAULTS[self.field]
+        return DEFAULTS[self.field]
 
     @property
     def lookup_order(self) -> tuple[str, ...]:
@@ -271,192 +184,18 @@ KEYS: tuple[Key, ...] = (
 # fmt: on
 
 KEYS_BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
-_BY_ANY_NAME: dict[str, Key] = {n: k for k in KEYS for n in k.lookup_order}
-_BY_ENV: dict[str, Key] = {env_name(n): k for k in KEYS for n in k.lookup_order}
-_BY_DB_NAME: dict[str, Key] = {k.in_db_name: k for k in KEYS if k.in_db_name}
-_APP = "app.settings."
-_APP_ENV = "PGRST_APP_SETTINGS_"
+BY_ANY_NAME: dict[str, Key] = {n: k for k in KEYS for n in k.lookup_order}
+BY_ENV: dict[str, Key] = {env_name(n): k for k in KEYS for n in k.lookup_order}
+BY_DB_NAME: dict[str, Key] = {k.in_db_name: k for k in KEYS if k.in_db_name}
+APP = "app.settings."
+APP_ENV = "PGRST_APP_SETTINGS_"
 # PostgREST's test-only knobs and the variable naming pgwsgi's config file: known, not warned about.
-_IGNORED = ("internal-schema-cache-",)
-_IGNORED_ENV = ("PGRST_CONFIG", "PGRST_INTERNAL_SCHEMA_CACHE_")
+IGNORED = ("internal-schema-cache-",)
+IGNORED_ENV = ("PGRST_CONFIG", "PGRST_INTERNAL_SCHEMA_CACHE_")
 
 
-def load_config(
-    path: str | None = None, env: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None
-) -> Config:
-    """Build a Config from a config file (optional), PGRST_* variables and CLI overrides.
-
-    Per key, overrides beat env, env beats the file, the file beats the default.
-    `env` defaults to os.environ. Raises ConfigError for an unreadable file or any invalid value.
-    """
-    env = os.environ if env is None else env
-    overrides = overrides or {}
-    file_values: Mapping[str, Value] = {}
-    if path:
-        try:
-            file_values = parse_file(path, env)
-        except ConfigFileError as e:
-            raise ConfigError(str(e))
-        except OSError as e:
-            raise ConfigError(f"Cannot read config file {path}: {e.strerror or e}")
-    _warn_unknown(file_values, f"in {path}", _BY_ANY_NAME)
-    _warn_unknown(overrides, "given on the command line", _BY_ANY_NAME)
-    _warn_unknown([n for n in env if n.startswith("PGRST_")], "in the environment", _BY_ENV)
-
-    values: dict[str, Value] = {}
-    for key in KEYS:
-        for name in key.lookup_order:
-            value = _first(name, overrides, env, file_values)
-            # "" means unset, so the next alias and then the default apply (C-EMPTY).
-            if value is not None and (value != "" or key.kind == "list0"):
-                values[key.name] = value
-                break
-    app: dict[str, str] = {n: as_text(v) for n, v in file_values.items() if n.startswith(_APP)}
-    app.update(
-        {_APP + n[len(_APP_ENV) :].lower(): v for n, v in env.items() if n.startswith(_APP_ENV) and n != _APP_ENV}
-    )
-    app.update({n: v for n, v in overrides.items() if n.startswith(_APP)})
-    return _build(values, app)
-
-
-def config_from_environment(env: Mapping[str, str] | None = None) -> Config:
-    """The Config of a gunicorn worker: the file named by PGRST_CONFIG (if any) plus PGRST_* variables."""
-    env = os.environ if env is None else env
-    return load_config(env.get("PGRST_CONFIG") or None, env)
-
-
-def apply_db_settings(config: Config, settings: Mapping[str, str]) -> Config:
-    """Overlay in-database settings (C-SRC-DB), which beat every other source.
-
-    Names may be given as `pgrst.db_schemas` or `db_schemas`; only the §1.3 allow-list is
-    used, anything else is ignored. With db-config=false the config is returned unchanged.
-    """
-    if not config.db_config:
-        return config
-    values = _values_of(config)
-    applied = False
-    for name, value in settings.items():
-        key = _BY_DB_NAME.get(name if name.startswith("pgrst.") else "pgrst." + name)
-        if key is None:
-            continue
-        applied = True
-        if value == "" and key.kind != "list0":
-            values.pop(key.name, None)
-        else:
-            values[key.name] = value
-    return _build(values, dict(config.app_settings)) if applied else config
-
-
-def reloaded(old: Config, new: Config) -> Config:
-    """The config to switch to on reload: `new`, except that non-reloadable keys keep their `old` values."""
-    kept = {k.field: getattr(old, k.field) for k in KEYS if not k.reloadable}
-    return dataclasses.replace(new, **kept)
-
-
-def dump_config(config: Config) -> str:
-    """Every key as `key = value`, sorted, in the config file syntax (so the output loads back to `config`)."""
-    lines = {k.name: _format(k, getattr(config, k.field)) for k in KEYS}
-    lines.update({n: quote(v) for n, v in config.app_settings})
-    return "".join(f"{n} = {lines[n]}\n" for n in sorted(lines))
-
-
-def example_config() -> str:
-    """A commented example config file; every line is commented out, so it loads to the defaults."""
-    out = [
-        "## pgwsgi configuration, in PostgREST's format: key = value, strings in double quotes.",
-        '## Inside strings, $(NAME) inserts an environment variable and $$ is a literal "$".',
-        "## Every key can also be set with an environment variable: db-uri -> PGRST_DB_URI.",
-        "## Each commented-out value is the default, or an example for keys that are unset by default.",
-        "",
-    ]
-    for key in KEYS:
-        aka = f" (also: {', '.join(key.aliases)})" if key.aliases else ""
-        out.append(f"## {key.doc}{aka}")
-        shown = key.example or _format(key, key.default)
-        if key.name == "admin-server-host":
-            shown = '"!4"'
-        out += [f"# {key.name} = {shown}", ""]
-    out += [
-        "## Custom settings, readable in SQL as current_setting('app.settings.jwt_exp')",
-        '# app.settings.jwt_exp = "3600"',
-        "",
-    ]
-    return "\n".join(out)
-
-
-def bind_address(config: Config) -> str:
-    """The gunicorn bind string for the main server."""
-    if config.server_unix_socket:
-        return f"unix:{config.server_unix_socket}"
-    host = config.server_host
-    if host in ("*", "*4", "!4"):
-        host = "0.0.0.0"
-    elif host in ("*6", "!6"):
-        host = "[::]"
-    elif ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{host}:{config.server_port}"
-
-
-def _first(
-    name: str, overrides: Mapping[str, str], env: Mapping[str, str], file_values: Mapping[str, Value]
-) -> Value | None:
-    for source, lookup in ((overrides, name), (env, env_name(name)), (file_values, name)):
-        if lookup in source:
-            return source[lookup]
-    return None
-
-
-def _warn_unknown(names: Iterable[str], where: str, known: Mapping[str, Key]) -> None:
-    for name in names:
-        if name in known or name.startswith((_APP, _APP_ENV, *_IGNORED, *_IGNORED_ENV)):
-            continue
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else " (ignored)"
-        log.warning('Unknown configuration key "%s" %s%s', name, where, hint)
-
-
-def _values_of(config: Config) -> dict[str, Value]:
-    """The config as raw key values again, the inverse of `_build` (used to re-validate with overlays)."""
-    out: dict[str, Value] = {}
-    for key in KEYS:
-        v = getattr(config, key.field)
-        if v is None:
-            continue
-        if key.kind in ("list", "list0"):
-            v = ",".join(v)
-        elif key.kind == "mode":
-            v = format(v, "o")
-        out[key.name] = v
-    return out
-
-
-def _build(values: Mapping[str, Value], app: Mapping[str, str]) -> Config:
-    # Config's keyword arguments: each value has the type its key's kind gives it (see _parse),
-    # which only the KEYS table knows, so the static type of the values is Any.
-    kwargs: dict[str, Any] = {}
-    for name, raw in values.items():
-        key = KEYS_BY_NAME[name]
-        value = _parse(key, raw)
-        problem = key.check(key, value) if key.check else None
-        if problem:
-            raise ConfigError(problem, key.name)
-        kwargs[key.field] = value
-    if "db_uri" in kwargs and str(kwargs["db_uri"]).startswith("@"):
-        kwargs["db_uri"] = _read_at_file("db-uri", str(kwargs["db_uri"])).strip()
-    if "jwt_secret" in kwargs and str(kwargs["jwt_secret"]).startswith("@"):
-        secret = _read_at_file("jwt-secret", str(kwargs["jwt_secret"]))
-        kwargs["jwt_secret"] = secret[:-1] if secret.endswith("\n") else secret
-    kwargs.setdefault("admin_server_host", kwargs.get("server_host", _DEFAULTS["server_host"]))
-    port, admin_port = kwargs.get("server_port", _DEFAULTS["server_port"]), kwargs.get("admin_server_port")
-    if admin_port is not None and admin_port == port:
-        raise ConfigError("admin-server-port cannot be the same as server-port", "admin-server-port")
-    if kwargs.get("jwt_secret") is not None:
-        kwargs["jwt_secret_bytes"] = _secret_bytes(str(kwargs["jwt_secret"]), bool(kwargs.get("jwt_secret_is_base64")))
-    return Config(**kwargs, app_settings=tuple(sorted(app.items())))
-
-
-def _parse(key: Key, raw: Value) -> object:
+def parse_value(key: Key, raw: Value) -> object:
+    """RAW (from a file, the environment or the database) as KEY's kind; ConfigError if invalid."""
     shown = "(hidden)" if key.secret else f'"{as_text(raw)}"' if not isinstance(raw, list) else "a list"
     if isinstance(raw, list) and key.kind not in ("list", "list0"):
         raise ConfigError(f"Invalid value for {key.name}: expected a single value, not a list", key.name)
@@ -488,45 +227,8 @@ def _parse(key: Key, raw: Value) -> object:
     return text
 
 
-def _read_at_file(key: str, value: str) -> str:
-    try:
-        with open(value[1:], encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise ConfigError(f"Invalid value for {key}: cannot read {value[1:]}: {reason}", key)
-
-
-def _decode_secret(secret: str, is_base64: bool) -> bytes:
-    if not is_base64:
-        return secret.encode("utf-8")
-    text = secret.replace("-", "+").replace("_", "/").replace(".", "=").strip()
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError(
-            "Invalid value for jwt-secret: jwt-secret-is-base64 is set but the secret is not valid base64", "jwt-secret"
-        )
-
-
-def _secret_bytes(secret: str, is_base64: bool) -> bytes:
-    data = _decode_secret(secret, is_base64)
-    if len(data) < 32 and not _is_jwk(data):
-        raise ConfigError(
-            "Invalid value for jwt-secret: The JWT secret must be at least 32 characters long.", "jwt-secret"
-        )
-    return data
-
-
-def _is_jwk(data: bytes) -> bool:
-    try:
-        parsed = json.loads(data)
-    except ValueError:
-        return False
-    return isinstance(parsed, dict) and (isinstance(parsed.get("keys"), list) or "kty" in parsed)
-
-
-def _format(key: Key, value: object) -> str:
+def format_value(key: Key, value: object) -> str:
+    """VALUE as a config-file value, for --dump-config and --example."""
     if value is None:
         return '""'
     if key.kind == "bool":
