@@ -9,29 +9,9 @@ from __future__ import annotations
 import pytest
 
 from pgwsgi.api.grammar import Parser, filter_value, run, run_as
-from pgwsgi.api.model import Field, Filter, JsonStep, LogicTree, OpExpr
+from pgwsgi.api.model import Field, Filter, LogicTree, OpExpr
 from pgwsgi.api.querystring import parse_filter, parse_logic
-from pgwsgi.errors import ApiError
-
-
-def fails(fn, *args, **kwargs) -> ApiError:
-    with pytest.raises(ApiError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def assert_parse_error(err: ApiError, message: str, details: str | None = None) -> None:
-    assert (err.status, err.code) == (400, "PGRST100")
-    assert err.message == message
-    if details is not None:
-        assert err.details == details
-
-
-def col(name: str, *steps: tuple[str, str | int]) -> Field:
-    return Field(name, tuple(JsonStep(a, k) for a, k in steps))  # type: ignore[arg-type]
-
-
-# -- moved from tests/unit/test_querystring.py -----------------------------------------------
+from tests.unit.api.helpers import assert_parse_error, col, fails
 
 
 @pytest.mark.parametrize(

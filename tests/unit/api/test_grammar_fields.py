@@ -11,29 +11,9 @@ import pytest
 from pgwsgi.api.grammar_fields import AGGREGATES, FieldParser
 from pgwsgi.api.model import Field, JsonStep, OrderTerm, SelectField, SelectRelation
 from pgwsgi.api.querystring import parse_field, parse_order, parse_select
-from pgwsgi.errors import ApiError
+from tests.unit.api.helpers import assert_parse_error, col, fails
 
 STAR = SelectField(Field("*"))
-
-
-def fails(fn, *args, **kwargs) -> ApiError:
-    with pytest.raises(ApiError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def assert_parse_error(err: ApiError, message: str, details: str | None = None) -> None:
-    assert (err.status, err.code) == (400, "PGRST100")
-    assert err.message == message
-    if details is not None:
-        assert err.details == details
-
-
-def col(name: str, *steps: tuple[str, str | int]) -> Field:
-    return Field(name, tuple(JsonStep(a, k) for a, k in steps))  # type: ignore[arg-type]
-
-
-# -- moved from tests/unit/test_querystring.py -----------------------------------------------
 
 
 def test_field_json_path_with_keys_and_indexes():

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pgwsgi.api.media import ANY, parse_accept
 from pgwsgi.api.model import MediaType
 
-# -- moved from tests/unit/test_headers.py ------------------------------------------------------
-
 
 def test_accept_orders_by_quality_then_specificity() -> None:
     accept = parse_accept("text/*;q=0.5, application/json;q=0.9, application/vnd.pgrst.object+json")

@@ -22,22 +22,13 @@ from pgwsgi.api.parsing import (
     unescape,
 )
 from pgwsgi.api.querystring import parse_filter, parse_logic, parse_select
-from pgwsgi.errors import ApiError
-
-
-def fails(fn, *args, **kwargs) -> ApiError:
-    with pytest.raises(ApiError) as info:
-        fn(*args, **kwargs)
-    return info.value
+from tests.unit.api.helpers import fails
 
 
 def report(cursor: Cursor, label: str = "lbl") -> tuple[int, str, str, str | None, object]:
     """What a parse failure at the cursor's furthest error would answer."""
     err = cursor.error(label)
     return err.status, err.code, err.message, err.details, err.hint
-
-
-# -- moved from tests/unit/test_querystring.py -----------------------------------------------
 
 
 def test_unterminated_quotes_are_parse_errors():

@@ -11,12 +11,7 @@ from pgwsgi.api import payload
 from pgwsgi.api.model import Payload
 from pgwsgi.api.payload import PARSE_LIMIT, parse_payload, read_body, request_body
 from pgwsgi.errors import ApiError
-
-
-def fails(fn, *args, **kwargs) -> ApiError:
-    with pytest.raises(ApiError) as info:
-        fn(*args, **kwargs)
-    return info.value
+from tests.unit.api.helpers import fails
 
 
 def answer(err: ApiError) -> tuple[int, str, str, object, object]:

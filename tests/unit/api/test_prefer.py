@@ -7,8 +7,6 @@ import pytest
 from pgwsgi.api.model import Preferences
 from pgwsgi.api.prefer import applied, parse_prefer
 
-# -- moved from tests/unit/test_headers.py ------------------------------------------------------
-
 
 def test_prefer_first_occurrence_per_category_wins_across_headers() -> None:
     p = parse_prefer(["return=minimal, count=exact", "return=representation, tx=rollback, nonsense"])

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from pgwsgi.api.model import (
     Field,
     Filter,
-    JsonStep,
     LogicTree,
     OpExpr,
     OrderTerm,
@@ -33,33 +32,14 @@ from pgwsgi.api.querystring import (
     parse_select,
 )
 from pgwsgi.errors import ApiError
+from tests.unit.api.helpers import assert_parse_error, col, fails
 
 STAR = SelectField(Field("*"))
-
-
-def fails(fn, *args, **kwargs) -> ApiError:
-    with pytest.raises(ApiError) as info:
-        fn(*args, **kwargs)
-    return info.value
-
-
-def assert_parse_error(err: ApiError, message: str, details: str | None = None) -> None:
-    assert (err.status, err.code) == (400, "PGRST100")
-    assert err.message == message
-    if details is not None:
-        assert err.details == details
-
-
-def col(name: str, *steps: tuple[str, str | int]) -> Field:
-    return Field(name, tuple(JsonStep(a, k) for a, k in steps))  # type: ignore[arg-type]
 
 
 _TEXT = st.text(
     alphabet=st.sampled_from(list('abcnotiqsl.,:()!*"\\{}->_ 0123456789$\t\né')) | st.characters(), max_size=40
 )
-
-
-# -- moved from tests/unit/test_querystring.py -----------------------------------------------
 
 
 def test_filter_key_embed_path_and_field():

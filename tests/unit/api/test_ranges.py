@@ -18,8 +18,6 @@ from pgwsgi.api.ranges import (
 )
 from pgwsgi.errors import ApiError
 
-# -- moved from tests/unit/test_headers.py ------------------------------------------------------
-
 
 def test_range_header_only_on_get_and_malformed_ignored() -> None:
     assert header_range("2-5", "GET") == (2, 5)
