@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import IO, Any, Protocol
 from urllib.parse import unquote_plus
 
-from werkzeug.wrappers import Request
+from werkzeug.datastructures import Headers, MultiDict
 
 from pgwsgi.api.media import parse_accept
 from pgwsgi.api.model import Action, ApiRequest, Payload, Preferences, QueryParams, Target
@@ -16,6 +17,39 @@ from pgwsgi.api.querystring import canonical_query, parse_query
 from pgwsgi.api.ranges import top_range
 from pgwsgi.config import Config
 from pgwsgi.errors import invalid_schema, rpc_method_error, unsupported_method
+
+
+class Request(Protocol):
+    """What the api stage reads of an HTTP request: werkzeug's Request, as the http stage hands it over.
+
+    A protocol rather than werkzeug's class, so that the api stage depends on the
+    request's data only and not on werkzeug's wrappers.
+    """
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def environ(self) -> Mapping[str, Any]: ...
+
+    @property
+    def headers(self) -> Headers: ...
+
+    @property
+    def cookies(self) -> MultiDict[str, str]: ...
+
+    @property
+    def mimetype(self) -> str: ...
+
+    @property
+    def stream(self) -> IO[bytes]: ...
+
+    @property
+    def content_length(self) -> int | None: ...
+
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # The root is not parsed yet (the OpenAPI document is not served): nothing it says is read.

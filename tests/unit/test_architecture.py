@@ -168,3 +168,28 @@ def test_each_error_constructor_builds_one_code() -> None:
     # Some constructors delegate to another (keys_differ to invalid_body) and write none.
     assert {name: found for name, found in codes.items() if len(found) > 1} == {}
     assert codes["not_singular"] == {"PGRST116"}
+
+
+def _external_imports(path: Path) -> set[str]:
+    """Every module and `module.name` a file imports from outside pgwsgi."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {m for m in found if not m.startswith("pgwsgi")}
+
+
+@pytest.mark.parametrize("stage", ["api", "plan", "sql"])
+def test_pure_stages_touch_no_connection_and_no_werkzeug_wrapper(stage: str) -> None:
+    # They compute values from values: tested without a server, and a bad request is
+    # answered before a pool connection is taken.
+    forbidden = ("werkzeug.wrappers", "werkzeug.test", "psycopg_pool", "psycopg.connection")
+    found = {
+        f"{path.relative_to(PACKAGE.parent)}: {m}"
+        for path in sorted((PACKAGE / stage).rglob("*.py"))
+        for m in _external_imports(path)
+        if m == "psycopg" or m.startswith(forbidden) or m in ("psycopg.Connection", "psycopg.connect", "psycopg.Cursor")
+    }
+    assert found == set()
