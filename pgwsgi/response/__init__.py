@@ -7,10 +7,12 @@ GUCs). `render` is the entry; one module per kind of plan.
 
 from __future__ import annotations
 
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.db import TxResult
+from pgwsgi.errors import status_line
 from pgwsgi.plan.model import CallPlan, FunctionInfo, MutatePlan, Plan, ReadPlan, RelationInfo
 from pgwsgi.response.call import render_call
 from pgwsgi.response.headers import VARY
@@ -23,6 +25,16 @@ __all__ = ["VARY", "render"]
 
 def render(req: ApiRequest, plan: Plan, result: TxResult, verbosity: str) -> Response:
     """The response to REQ, planned as PLAN, whose transaction gave RESULT."""
+    resp = _render(req, plan, result, verbosity)
+    code = resp.status_code
+    if resp.status == f"{code} {HTTP_STATUS_CODES.get(code, 'UNKNOWN').upper()}":
+        # werkzeug upper-cases its reason phrases (`201 CREATED`); PostgREST sends the
+        # standard wording (`201 Created`). One set through response.status already is.
+        resp.status = status_line(code)
+    return resp
+
+
+def _render(req: ApiRequest, plan: Plan, result: TxResult, verbosity: str) -> Response:
     action = plan.action
     if isinstance(action, ReadPlan):
         return render_read(req, action, result.row, result.after, verbosity)

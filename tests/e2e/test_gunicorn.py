@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 
 import psycopg
@@ -155,3 +157,23 @@ def test_demo_embeds_through_views(demo_server: str) -> None:
     assert json.loads(body) == [{"id": 3, "author": {"sub": "alice"}}, {"id": 4, "author": {"sub": "bob"}}]
     status, _, body = fetch(f"{demo_server}/users?select=sub,notes(id)&sub=eq.bob&notes.order=id", admin)
     assert json.loads(body) == [{"sub": "bob", "notes": [{"id": 4}, {"id": 5}]}]
+
+
+def test_reason_phrases_through_gunicorn(test_server: str) -> None:
+    # What the status line says, word for word, as PostgREST (warp) sends it.
+    address = urllib.parse.urlsplit(test_server)
+    conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=10)
+    try:
+        answers = []
+        for path, headers in (
+            ("/items?order=id", {"Range": "0-0", "Prefer": "count=exact"}),
+            ("/items?id=eq.1", {}),
+            ("/nothing_here", {}),
+        ):
+            conn.request("GET", path, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            answers.append((resp.status, resp.reason))
+    finally:
+        conn.close()
+    assert answers == [(206, "Partial Content"), (200, "OK"), (404, "Not Found")]
