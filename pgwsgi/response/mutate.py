@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.prefer import applied
 from pgwsgi.plan.model import MutatePlan
-from pgwsgi.response.headers import ApiResponse, apply_response_gucs, content_range, header_path
+from pgwsgi.response.headers import ApiResponse, apply_response_gucs, content_range, empty, header_path
 
 
 def render_mutation(req: ApiRequest, plan: MutatePlan, row: dict[str, Any]) -> Response:
@@ -50,11 +50,12 @@ def render_mutation(req: ApiRequest, plan: MutatePlan, row: dict[str, Any]) -> R
     else:
         if plan.kind == "put":
             status = 204
-        resp = ApiResponse(b"", status=status)
-        del resp.headers["Content-Type"]
         if status == 204:
-            # A 204 carries no Content-Length (H-CT-ON-EMPTY); an empty iterator keeps werkzeug from adding one.
-            resp.response = iter(())
+            # No Content-Length either (H-CT-ON-EMPTY), even where response.status makes it another status.
+            resp = empty(204)
+        else:
+            resp = ApiResponse(b"", status=status)
+            del resp.headers["Content-Type"]
     for name, value in headers:
         resp.headers[name] = value
     apply_response_gucs(resp, row)
