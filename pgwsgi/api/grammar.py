@@ -22,7 +22,6 @@ from .parsing import (
     Empty,
     Fail,
     TooDeep,
-    match_end,
     run_parser,
     show_char,
     show_str,
@@ -205,9 +204,11 @@ class Parser(FieldParser):
                 self.i = m.end()
                 self.clear()
                 return m.group()
-            e = match_end(_UNTIL_BRACES, s, p + 1)
+            matched = _UNTIL_BRACES.match(s, p + 1)
+            e = matched.end() if matched else p + 1
             self.note(e, (show_str("}"),))
-        e = match_end(_UNTIL_COMMA_PAREN, s, p)
+        matched = _UNTIL_COMMA_PAREN.match(s, p)
+        e = matched.end() if matched else p
         self.i = e
         if e > p:
             self.clear()
@@ -270,7 +271,8 @@ class Parser(FieldParser):
                 self.note(e + 1, un=show_char(s[e]))
             else:
                 self.note(n, (show_str("\\"), show_str('"')))
-        e = match_end(_UNTIL_COMMA_PAREN, s, p)
+        matched = _UNTIL_COMMA_PAREN.match(s, p)
+        e = matched.end() if matched else p
         self.i = e
         if e > p:
             self.clear()

@@ -23,7 +23,6 @@ from .parsing import (
     Empty,
     Fail,
     TooDeep,
-    match_end,
     show_char,
     show_str,
 )
@@ -122,7 +121,8 @@ class FieldParser(Cursor):
             k += 1
         # Python refuses int() of more than 4300 digits; such a number is no usable index anyway.
         if j < k <= j + 4000:
-            end = match_end(WS, s, k)  # as everywhere else, blanks before a separator are fine
+            matched = WS.match(s, k)  # as everywhere else, blanks before a separator are fine
+            end = matched.end() if matched else k
             if end == n or s.startswith(("->", "::", ".", ",", ")"), end):
                 self.i = k
                 self.clear()
@@ -173,7 +173,8 @@ class FieldParser(Cursor):
         s = self.s
         items: list[SelectItem] = []
         # PostgREST rejects blanks in `rel( )` and after a closing `)`; accept them.
-        j = match_end(WS, s, self.i)
+        matched = WS.match(s, self.i)
+        j = matched.end() if matched else self.i
         if j > self.i and (j == self.n or s[j] == ")"):
             self.i = j
             self.clear()
@@ -299,7 +300,8 @@ class FieldParser(Cursor):
 
     def _at_end(self, consumed: bool) -> None:
         """`pEnd` of select items: followed by `)`, `,` or the end (whitespace tolerated)."""
-        j = match_end(WS, self.s, self.i)
+        matched = WS.match(self.s, self.i)
+        j = matched.end() if matched else self.i
         if j == self.n or self.s[j] in "),":
             if j > self.i:
                 self.i = j
@@ -430,7 +432,8 @@ class FieldParser(Cursor):
         s = self.s
         direction = self._dotted(_DIRECTIONS)
         nulls = self._dotted(("nullsfirst", "nullslast"))
-        j = match_end(WS, s, self.i)
+        matched = WS.match(s, self.i)
+        j = matched.end() if matched else self.i
         if j == self.n or s[j] == ",":
             self.i = j
             return direction, (_NULLS.get(nulls) if nulls else None)

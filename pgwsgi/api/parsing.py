@@ -121,15 +121,6 @@ def unescape(body: str) -> str:
     return _UNESCAPE.sub(r"\1", body) if "\\" in body else body
 
 
-def match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:
-    """Where PATTERN's match at POS in TEXT ends; POS when it does not match.
-
-    Used with patterns that also match the empty string, so in practice always the match's end.
-    """
-    m = pattern.match(text, pos)
-    return pos if m is None else m.end()
-
-
 def _commas_or(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
@@ -281,7 +272,8 @@ class Cursor:
 
     def ws(self) -> bool:
         """`many (oneOf " \\t")`; returns whether anything was consumed."""
-        j = match_end(WS, self.s, self.i)
+        matched = WS.match(self.s, self.i)
+        j = matched.end() if matched else self.i
         if j > self.i:
             self.i = j
             self.clear()
@@ -342,7 +334,8 @@ class Cursor:
         m = QUOTED.match(self.s, self.i)
         if m is None:
             # Only an unterminated quote gets here: parsec fails at the end of input.
-            stop = match_end(_QUOTED_BODY, self.s, self.i + 1)
+            matched = _QUOTED_BODY.match(self.s, self.i + 1)
+            stop = matched.end() if matched else self.i + 1
             self.i = self.n
             self.clear()
             if stop < self.n:  # a lone backslash at the very end: nothing can follow it

@@ -22,15 +22,17 @@ from pgwsgi.response.read import render_read
 
 __all__ = ["VARY", "render"]
 
+# werkzeug upper-cases its reason phrases (`201 CREATED`); PostgREST sends the standard
+# wording (`201 Created`). A line set through response.status already has it.
+_POSTGREST_LINES = {f"{code} {phrase.upper()}": status_line(code) for code, phrase in HTTP_STATUS_CODES.items()}
+
 
 def render(req: ApiRequest, plan: Plan, result: TxResult, verbosity: str) -> Response:
     """The response to REQ, planned as PLAN, whose transaction gave RESULT."""
     resp = _render(req, plan, result, verbosity)
-    code = resp.status_code
-    if resp.status == f"{code} {HTTP_STATUS_CODES.get(code, 'UNKNOWN').upper()}":
-        # werkzeug upper-cases its reason phrases (`201 CREATED`); PostgREST sends the
-        # standard wording (`201 Created`). One set through response.status already is.
-        resp.status = status_line(code)
+    phrased = _POSTGREST_LINES.get(resp.status)
+    if phrased is not None:
+        resp.status = phrased
     return resp
 
 

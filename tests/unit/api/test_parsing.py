@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from pgwsgi.api.parsing import (
     DELIM,
     EOF,
     MAX_DEPTH,
-    WS,
     Consumed,
     Cursor,
     Empty,
     TooDeep,
-    match_end,
     run_parser,
     show_char,
     show_str,
@@ -74,12 +70,6 @@ def test_unescape_takes_the_character_after_each_backslash_literally():
     assert unescape(r"a\"b\\c\d") == 'a"b\\cd'
     assert unescape("plain") == "plain"
     assert unescape("\\\\\\") == "\\\\"
-
-
-def test_match_end_is_where_the_match_ends_or_the_start_without_a_match():
-    assert match_end(WS, "a  \tb", 1) == 4
-    assert match_end(WS, "ab", 1) == 1
-    assert match_end(re.compile("x+"), "abc", 1) == 1
 
 
 # -- error bookkeeping --------------------------------------------------------------------------
