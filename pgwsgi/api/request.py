@@ -94,8 +94,10 @@ def choose_schema(request: Request, config: Config) -> tuple[str, bool]:
     return wanted, True
 
 
-def _parse_request(request: Request, action: Action, target: Target, name: str, config: Config) -> ApiRequest:
-    """The URL and headers of a request that is not the root."""
+def _parse_request(
+    request: Request, action: Action, target: Target, name: str, config: Config, scan_keys: KeyScanner
+) -> ApiRequest:
+    """A request that is not the root: URL and headers first, then the body, as PostgREST checks them."""
     schema, negotiated = choose_schema(request, config)
     # PEP 3333 hands the query string over as latin-1; clients send UTF-8.
     raw_query = request.environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
@@ -104,6 +106,16 @@ def _parse_request(request: Request, action: Action, target: Target, name: str, 
     if len(everything) != len(pairs):
         query = dataclasses.replace(query, canonical=canonical_query(everything))
     top = top_range(request.headers.get("Range"), request.method, query.root_limit(), query.root_offset())
+    preferences = parse_prefer(request.headers.getlist("Prefer"), allow_tx=config.db_tx_end.endswith("-allow-override"))
+    accept = parse_accept(request.headers.get("Accept"))
+    content_type = request.mimetype or "application/json"
+    limit = config.server_max_body_size
+    body, payload = None, None
+    if action == "mutate" and request.method != "DELETE":
+        body_of_write = request_body(request.stream, request.content_length, limit)
+        payload = _payload(body_of_write, content_type, query.columns is not None, scan_keys)
+    elif action == "call" and request.method == "POST":
+        body = request_body(request.stream, request.content_length, limit)
     return ApiRequest(
         method=request.method,
         action=action,
@@ -113,12 +125,12 @@ def _parse_request(request: Request, action: Action, target: Target, name: str, 
         schema_negotiated=negotiated,
         path=request.path,
         query=query,
-        preferences=parse_prefer(
-            request.headers.getlist("Prefer"), allow_tx=config.db_tx_end.endswith("-allow-override")
-        ),
-        accept=parse_accept(request.headers.get("Accept")),
+        preferences=preferences,
+        accept=accept,
         top_range=top,
-        content_type=request.mimetype or "application/json",
+        body=body,
+        payload=payload,
+        content_type=content_type,
         headers=tuple(request.headers.items()),
         cookies=tuple(request.cookies.items(multi=True)),
     )
@@ -151,20 +163,12 @@ def parse(request: Request, target: Target, name: str, config: Config, scan_keys
         )
     if target == "rpc" and method not in RPC_METHODS:
         raise rpc_method_error(method)
-    req = _parse_request(request, action, target, name, config)
-    if action == "mutate" and method != "DELETE":
-        body = request_body(request.stream, request.content_length, config.server_max_body_size)
-        return dataclasses.replace(req, payload=_payload(body, req, scan_keys))
-    if action == "call" and method == "POST":
-        body = request_body(request.stream, request.content_length, config.server_max_body_size)
-        return dataclasses.replace(req, body=body)
-    return req
+    return _parse_request(request, action, target, name, config, scan_keys)
 
 
-def _payload(body: bytearray, req: ApiRequest, scan_keys: KeyScanner) -> Payload:
-    """The body of a write, parsed or, when large, its keys read by PostgreSQL."""
-    any_keys = req.query.columns is not None
-    payload = parse_payload(body, req.content_type, any_keys=any_keys)
+def _payload(body: bytearray, content_type: str, any_keys: bool, scan_keys: KeyScanner) -> Payload:
+    """The body of a write, parsed or, when large, its keys read by PostgreSQL (ANY_KEYS: `?columns=`)."""
+    payload = parse_payload(body, content_type, any_keys=any_keys)
     if payload.keys is None:
         keys = () if any_keys else scan_keys(payload.json, payload.is_object, any_keys)
         payload = dataclasses.replace(payload, keys=keys)

@@ -65,7 +65,7 @@ def run(db: Database, plan: Plan, statements: Statements | None, identity: Ident
     if plan.tx is None or statements is None:
         return NO_RESULT
     tx = plan.tx
-    isolation = tx.function.isolation_level if tx.function is not None else None
+    isolation = plan.function.isolation_level if plan.function is not None else None
     return _run(
         db,
         read_only=tx.read_only,

@@ -39,8 +39,7 @@ def build(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Plan:
         if sign and not config.jwt_secret:
             # Refused before the call runs, so a login function has no effect either.
             raise no_jwt_secret(f"{call.function.name} returns jwt_claims, which pgwsgi signs with jwt-secret.")
-        tx = TxPlan(read_only=call.read_only, commit=_commit(req, config), function=call.function)
-        return Plan(call, tx, sign_token=sign)
+        return Plan(call, TxPlan(read_only=call.read_only, commit=_commit(req, config)), sign_token=sign)
     if action == "relation-info":
         return Plan(RelationInfo(find_relation(req, snapshot)), None)
     if action == "function-info":

@@ -206,20 +206,14 @@ class FunctionInfo:
 
 
 @dataclass(frozen=True)
-class RootInfo:
-    """The API root (the OpenAPI document)."""
-
-
-@dataclass(frozen=True)
 class TxPlan:
     """How the request's one transaction runs."""
 
     read_only: bool
     commit: bool  # db-tx-end, overridden by Prefer: tx where allowed
-    function: Function | None = None  # a called function: its isolation level and settings apply
 
 
-ActionPlan = ReadPlan | MutatePlan | CallPlan | RelationInfo | FunctionInfo | RootInfo
+ActionPlan = ReadPlan | MutatePlan | CallPlan | RelationInfo | FunctionInfo
 
 
 @dataclass(frozen=True)
@@ -229,3 +223,8 @@ class Plan:
     action: ActionPlan
     tx: TxPlan | None  # None: answered from the catalog snapshot alone
     sign_token: bool = False  # a `*jwt_claims` result is answered as a signed token (auth signs it)
+
+    @property
+    def function(self) -> Function | None:
+        """The function a call runs: its isolation level and settings apply to the transaction."""
+        return self.action.function if isinstance(self.action, CallPlan) else None

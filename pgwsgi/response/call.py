@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.prefer import applied
-from pgwsgi.errors import offset_past_end
 from pgwsgi.plan.model import CallPlan
-from pgwsgi.response.headers import ApiResponse, apply_response_gucs, content_range, empty, range_status
+from pgwsgi.response.headers import ApiResponse, apply_response_gucs, content_range, empty, page_body, range_status
 
 
 def render_call(req: ApiRequest, plan: CallPlan, row: dict[str, Any], verbosity: str = "verbose") -> Response:
@@ -27,9 +25,7 @@ def render_call(req: ApiRequest, plan: CallPlan, row: dict[str, Any], verbosity:
     if plan.shape == "void":
         resp = empty(204)
     else:
-        body: bytes | Iterator[bytes] = iter(()) if req.method == "HEAD" else (row["body"] or "").encode()
-        if status == 416:
-            body = offset_past_end(read.offset, total).body(verbosity)
+        body = page_body(req.method, row, status, read.offset, total, verbosity)
         resp = ApiResponse(body, status=status, content_type=read.content_type)
         if req.schema_negotiated:
             resp.headers["Content-Profile"] = req.schema

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from pgwsgi.errors import bad_response_headers, bad_response_status, status_line
+from pgwsgi.errors import bad_response_headers, bad_response_status, offset_past_end, status_line
 from pgwsgi.plan.model import ReadPlan
 from pgwsgi.version import POSTGREST_VERSION
 
@@ -118,3 +119,17 @@ def empty(status: int) -> ApiResponse:
     resp = ApiResponse(iter(()), status=status)
     del resp.headers["Content-Type"]
     return resp
+
+
+def page_body(
+    method: str, row: dict[str, Any], status: int, offset: int, total: int | None, verbosity: str
+) -> bytes | Iterator[bytes]:
+    """The body of a page of rows: the text PostgreSQL built, PGRST103 past the end (H-416-BODY).
+
+    HEAD carries no body and, like PostgREST, no Content-Length: an empty iterator
+    keeps werkzeug from computing one.
+    """
+    if status == 416:
+        # PostgREST keeps the page's headers and swaps only the body.
+        return offset_past_end(offset, total).body(verbosity)
+    return iter(()) if method == "HEAD" else (row["body"] or "").encode()

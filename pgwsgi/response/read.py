@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.prefer import applied
-from pgwsgi.errors import offset_past_end
 from pgwsgi.plan.model import ReadPlan
 from pgwsgi.response.headers import (
     VARY,
@@ -18,6 +16,7 @@ from pgwsgi.response.headers import (
     content_range,
     header_path,
     legacy_warnings,
+    page_body,
     range_status,
 )
 
@@ -58,12 +57,7 @@ def render_read(
     if prefs_applied:
         headers.append(("Preference-Applied", prefs_applied))
     headers.extend(legacy_warnings(plan))
-    # HEAD carries no body and, like PostgREST, no Content-Length: an empty iterator
-    # keeps werkzeug from computing one.
-    body: bytes | Iterator[bytes] = iter(()) if req.method == "HEAD" else (row["body"] or "").encode()
-    if status == 416:
-        # Past the end (H-416-BODY): PostgREST keeps the read's headers and swaps only the body.
-        body = offset_past_end(plan.offset, total).body(verbosity)
+    body = page_body(req.method, row, status, plan.offset, total, verbosity)
     resp = ApiResponse(body, status=status, content_type=plan.content_type)
     for name, value in headers:
         resp.headers[name] = value

@@ -49,5 +49,5 @@ def compose(plan: Plan, req: ApiRequest, identity: Identity, config: Config) -> 
         main = compose_call(action, head)
     else:
         raise TypeError(f"no statement for {type(action).__name__}")
-    settings = settings_for(config, identity, req, plan.tx.function)
+    settings = settings_for(config, identity, req, plan.function)
     return Statements(settings, pre_request_call(config.db_pre_request), main, after)

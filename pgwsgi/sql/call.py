@@ -14,7 +14,7 @@ from psycopg import sql
 from pgwsgi.plan.model import CallPlan
 from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr, paging
 from pgwsgi.sql.jsontext import JsonText
-from pgwsgi.sql.readtree import order_by, select_with_embeds, where_clause
+from pgwsgi.sql.readtree import node_query, where_clause
 
 # The body always uses the call's output, even for HEAD and void: PostgreSQL may
 # otherwise skip calling a function whose result nobody reads (R-HEAD, R-TXMODE).
@@ -36,15 +36,11 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
     scalar = plan.shape in ("scalar", "setof-scalar", "void")
     total = _total(plan, alias, single, scalar, params)
     if scalar:
-        inner = sql.SQL("SELECT {}.pgrst_scalar FROM pgrst_source AS {}").format(alias, alias)
-    else:
-        selected = select_with_embeds(alias, read.output, Aliases())
-        params.extend(selected.params + selected.join_params)
-        where = where_clause(alias, read.where, params)
-        inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}{}{}").format(
-            selected.items, alias, selected.joins, where, selected.grouping, order_by(alias, read.order, params)
+        inner: sql.Composable = sql.SQL("SELECT {}.pgrst_scalar FROM pgrst_source AS {}{}").format(
+            alias, alias, paging(read.limit, read.offset, params)
         )
-    inner = sql.SQL("{}{}").format(inner, paging(read.limit, read.offset, params))
+    else:
+        inner = node_query(read, alias, Aliases(), params, source=sql.SQL("pgrst_source AS {}").format(alias))
     body: sql.Composable
     if plan.shape == "setof-scalar" and read.media in ("object", "object-stripped"):
         body = _SCALAR_BODY["scalar"]  # singular: the one value itself (PGRST116 otherwise)

@@ -13,29 +13,19 @@ from psycopg import sql
 from psycopg.types.numeric import Int8
 
 from pgwsgi.plan.model import ReadPlan, groups_rows
-from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr, paging
-from pgwsgi.sql.readtree import condition, inner_exists, order_by, select_with_embeds, where_clause
+from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr
+from pgwsgi.sql.readtree import condition, inner_exists, node_query
+
+_AS = sql.SQL(" AS ")
 
 
 def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
     """The main statement of a GET (or HEAD, which skips building the body)."""
     rel = plan.relation
-    source = sql.Identifier(rel.schema, rel.name)
     table = sql.Identifier(rel.name)
-    selected = select_with_embeds(table, plan.output, Aliases())
-    params: list[Any] = selected.params + selected.join_params
-    where = where_clause(table, plan.where, params)
-    order = order_by(table, plan.order, params)
-    inner = sql.SQL("SELECT {} FROM {} AS {}{}{}{}{}{}").format(
-        selected.items,
-        source,
-        table,
-        selected.joins,
-        where,
-        selected.grouping,
-        order,
-        paging(plan.limit, plan.offset, params),
-    )
+    params: list[Any] = []
+    source = sql.Composed([sql.Identifier(rel.schema, rel.name), _AS, table])
+    inner = node_query(plan, table, Aliases(), params, source=source)
     total, count_params = _total(plan)
     body = sql.SQL("NULL::text") if head else body_expr(plan.media)
     stmt = sql.SQL(

@@ -22,6 +22,7 @@ from pgwsgi.plan.model import (
     PlanEmbedExists,
     PlanFilter,
     PlanOrder,
+    ReadNode,
     has_aggregates,
 )
 from pgwsgi.sql.fragments import (
@@ -151,26 +152,46 @@ def order_by(table: sql.Identifier, order: tuple[PlanOrder, ...], params: Params
     return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(terms))
 
 
-def _rows_query(
-    parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: Params, hoist: bool
+def node_query(
+    node: ReadNode,
+    table: sql.Identifier,
+    aliases: Aliases,
+    params: Params,
+    *,
+    source: sql.Composable | None = None,
+    parent: sql.Identifier | None = None,
+    hoist: bool = False,
 ) -> sql.Composable:
-    """The related rows of one PARENT row, shaped by EMBED's select, filters, order and page."""
-    child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
-    selected = select_with_embeds(child, embed.output, aliases, hoist)
+    """`SELECT` of one read-tree node's rows as TABLE: its select list (embeds included), filters, order and page.
+
+    The root reads SOURCE and filters by its own conditions; an embed (PARENT
+    given) reads the rows related to one PARENT row. PARAMS grow in text order.
+    """
+    selected = select_with_embeds(table, node.output, aliases, hoist)
     params.extend(selected.params)
     params.extend(selected.join_params)
-    source, links = _related_rows(parent, embed, child, aliases, params)
-    where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(links))
-    order = order_by(child, embed.order, params)
+    if parent is not None and isinstance(node, EmbedPlan):
+        source, links = _related_rows(parent, node, table, aliases, params)
+    else:
+        links = [condition(table, c, params) for c in node.where]
+    where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(links)) if links else sql.SQL("")
     return sql.SQL("SELECT {} FROM {}{}{}{}{}{}").format(
         selected.items,
         source,
         selected.joins,
         where,
         selected.grouping,
-        order,
-        paging(embed.limit, embed.offset, params),
+        order_by(table, node.order, params),
+        paging(node.limit, node.offset, params),
     )
+
+
+def _rows_query(
+    parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: Params, hoist: bool
+) -> sql.Composable:
+    """The related rows of one PARENT row, shaped by EMBED's select, filters, order and page."""
+    child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
+    return node_query(embed, child, aliases, params, parent=parent, hoist=hoist)
 
 
 def _lateral(

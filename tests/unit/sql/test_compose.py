@@ -9,13 +9,13 @@ from psycopg import sql
 
 from pgwsgi.auth import Identity
 from pgwsgi.config import Config
-from pgwsgi.plan.model import Plan, RootInfo, TxPlan
+from pgwsgi.plan.model import Plan, RelationInfo, TxPlan
 from pgwsgi.sql import Statements, compose
 from pgwsgi.sql.call import compose_call
 from pgwsgi.sql.mutate import compose_mutation
 from pgwsgi.sql.read import compose_read
 from pgwsgi.sql.settings import settings_for
-from tests.unit.snapshot import CONFIG, SLOW, planned, request
+from tests.unit.snapshot import CATALOG, CONFIG, SLOW, planned, request
 
 ANON = Identity("anon", {}, True)
 
@@ -96,5 +96,6 @@ def test_a_call_applies_the_functions_hoisted_settings() -> None:
 
 
 def test_a_plan_with_a_transaction_but_nothing_to_run_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="no statement for RootInfo"):
-        compose(Plan(RootInfo(), TxPlan(read_only=True, commit=True)), request("/"), ANON, CONFIG)
+    info = RelationInfo(CATALOG.relation("api", "items"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="no statement for RelationInfo"):
+        compose(Plan(info, TxPlan(read_only=True, commit=True)), request("/"), ANON, CONFIG)
