@@ -19,7 +19,11 @@ _SINGULAR = ("object", "object-stripped")
 
 
 def check_for(action: ActionPlan) -> Check | None:
-    """The check the result of ACTION's main statement must pass, if any."""
+    """The check the result of ACTION's main statement must pass; None when no result can fail.
+
+    Without a check the transaction ends in the same round trip as the main
+    statement (db/transaction.py), so None is worth returning wherever it is true.
+    """
     if isinstance(action, ReadPlan):
         return _singular(action.media)
     if isinstance(action, MutatePlan):
@@ -29,18 +33,22 @@ def check_for(action: ActionPlan) -> Check | None:
     return None
 
 
-def _singular(media: str) -> Check:
+def _singular(media: str) -> Check | None:
     """A singular response (T-SINGULAR) must be exactly one row (PGRST116)."""
+    if media not in _SINGULAR:
+        return None
 
     def check(row: Row) -> None:
-        if media in _SINGULAR and row["page_total"] != 1:
+        if row["page_total"] != 1:
             raise not_singular(row["page_total"])
 
     return check
 
 
-def _mutation(plan: MutatePlan) -> Check:
+def _mutation(plan: MutatePlan) -> Check | None:
     """A write: singular, max-affected (PGRST124), and PUT's one row (PGRST115)."""
+    if plan.media not in _SINGULAR and plan.max_affected is None and plan.kind != "put":
+        return None
 
     def check(row: Row) -> None:
         n = row["page_total"]
@@ -54,12 +62,15 @@ def _mutation(plan: MutatePlan) -> Check:
     return check
 
 
-def _call(plan: CallPlan) -> Check:
+def _call(plan: CallPlan) -> Check | None:
     """A call: singular, and max-affected with handling=strict (PGRST124)."""
     singular = _singular(plan.read.media)
+    if singular is None and plan.max_affected is None:
+        return None
 
     def check(row: Row) -> None:
-        singular(row)
+        if singular is not None:
+            singular(row)
         if plan.max_affected is not None and row["page_total"] > plan.max_affected:
             raise max_affected_exceeded(row["page_total"])
 

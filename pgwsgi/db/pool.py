@@ -11,6 +11,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pgwsgi.config import Config
+from pgwsgi.db.wire import Wire
 from pgwsgi.errors import connection_error, pool_timeout
 from pgwsgi.version import __version__
 
@@ -53,6 +54,8 @@ class Database:
         class TrackedConnection(psycopg.Connection[Any]):
             """Records whether the pool's connection attempts succeed, to tell 503 from 504."""
 
+            wire: Wire | None = None
+
             @classmethod
             def connect(cls, *args: Any, **kwargs: Any) -> TrackedConnection:
                 try:
@@ -76,6 +79,14 @@ class Database:
     def connect(self) -> psycopg.Connection[Any]:
         """A dedicated connection outside the pool (catalog loads, LISTEN)."""
         return psycopg.connect(self.config.db_uri, **connect_kwargs(self.config))
+
+    def wire(self, conn: psycopg.Connection[Any]) -> Wire:
+        """CONN's pipeline (db/wire.py), created on its first request."""
+        wire: Wire | None = getattr(conn, "wire", None)
+        if wire is None:
+            wire = Wire(conn, prepare=self.config.db_prepared_statements)
+            conn.wire = wire  # type: ignore[attr-defined]
+        return wire
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:

@@ -18,19 +18,23 @@ from psycopg.pq import TransactionStatus
 from pgwsgi.auth import Identity
 from pgwsgi.db.checks import Check, check_for
 from pgwsgi.db.pool import Database
+from pgwsgi.db.wire import Step
 from pgwsgi.errors import ApiError, client_error, from_pg_error, invalid_body, invalid_byte_sequence, keys_differ
 from pgwsgi.plan.model import Plan
-from pgwsgi.sql import Statements
+from pgwsgi.sql import Statement, Statements
 from pgwsgi.sql.jsontext import JsonText
 
 log = logging.getLogger("pgwsgi.db")
 
 _ISOLATION = {"read committed": "READ COMMITTED", "repeatable read": "REPEATABLE READ", "serializable": "SERIALIZABLE"}
 _BEGIN = {
-    (level, read_only): sql.SQL(f"BEGIN ISOLATION LEVEL {sql_level} {'READ ONLY' if read_only else 'READ WRITE'}")
+    (level, read_only): f"BEGIN ISOLATION LEVEL {sql_level} {'READ ONLY' if read_only else 'READ WRITE'}".encode()
     for level, sql_level in _ISOLATION.items()
     for read_only in (True, False)
 }
+_COMMIT = Step(b"COMMIT")
+_ROLLBACK = Step(b"ROLLBACK")
+_IMMEDIATE = Step(b"SET CONSTRAINTS ALL IMMEDIATE")
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,10 @@ def run(db: Database, plan: Plan, statements: Statements | None, identity: Ident
     """Run PLAN's transaction: BEGIN, settings, pre-request, main statement, its check, COMMIT or ROLLBACK.
 
     Returns the main statement's row. A plan answered from the catalog alone
-    (no statements) runs nothing. Four round trips (BEGIN, settings, pre-request,
-    main, COMMIT). Sending them in one psycopg pipeline was measured
-    (docs/performance.md): it saves wall time per request but costs more worker
-    CPU, and throughput on a busy machine fell.
+    (no statements) runs nothing. The statements (BEGIN, settings, pre-request,
+    main, COMMIT) travel in one round trip (db/wire.py), or two when the main
+    statement's row must be checked or followed by another statement before the
+    transaction ends.
 
     The check (db/checks.py) may raise an ApiError after the main statement ran
     (e.g. a singular response that is not one row); the transaction is then
@@ -89,27 +93,29 @@ def _run(
 ) -> TxResult:
     with db.connection() as conn:
         try:
-            with conn.cursor() as cur:
-                level = (isolation or "read committed").strip("'\" ").lower()
-                cur.execute(_BEGIN.get((level, read_only), _BEGIN[("read committed", read_only)]), prepare=False)
-                cur.execute(*statements.settings)
-                if statements.pre_request is not None:
-                    cur.execute(statements.pre_request)
-                cur.execute(*statements.main)
-                names = [d.name for d in cur.description or ()]
-                values = cur.fetchone() or ()
-                row = dict(zip(names, values, strict=False))
-                if check is not None:
-                    check(row)
-                after_value = None
-                if statements.after is not None:
-                    # e.g. EXPLAIN of the count query: runs after the main statement, as in PostgREST.
-                    cur.execute(*statements.after)
-                    after_value = (cur.fetchone() or (None,))[0]
-                if not commit:
-                    # Prefer: tx=rollback still checks deferred constraints (H-PREFER-TX).
-                    cur.execute(sql.SQL("SET CONSTRAINTS ALL IMMEDIATE"), prepare=False)
-                cur.execute(sql.SQL("COMMIT") if commit else sql.SQL("ROLLBACK"), prepare=False)
+            wire = db.wire(conn)
+            level = (isolation or "read committed").strip("'\" ").lower()
+            steps = [Step(_BEGIN.get((level, read_only), _BEGIN[("read committed", read_only)]))]
+            steps.append(_step(conn, statements.settings))
+            if statements.pre_request is not None:
+                steps.append(Step(statements.pre_request.as_bytes(conn)))
+            steps.append(_step(conn, statements.main))
+            main = len(steps) - 1
+            ending = _ending(conn, statements, commit)
+            if check is None and statements.after is None:
+                # Nothing to look at between the main statement and the end: one round trip.
+                results = wire.run([*steps, *ending])
+                return TxResult(wire.load_row(results[main]))
+            results = wire.run(steps)
+            row = wire.load_row(results[main])
+            if check is not None:
+                check(row)
+            results = wire.run(ending)
+            after_value = None
+            if statements.after is not None:
+                # e.g. EXPLAIN of the count query: runs after the main statement, as in PostgREST.
+                after = wire.load_row(results[0])
+                after_value = next(iter(after.values()), None)
             return TxResult(row, after_value)
         except psycopg.OperationalError as exc:
             _rollback(conn)
@@ -122,6 +128,22 @@ def _run(
         except BaseException:
             _rollback(conn)
             raise
+
+
+def _step(conn: psycopg.Connection[Any], statement: Statement) -> Step:
+    query, params = statement
+    return Step(query.as_bytes(conn), params)
+
+
+def _ending(conn: psycopg.Connection[Any], statements: Statements, commit: bool) -> list[Step]:
+    """What follows the main statement: the AFTER statement, then COMMIT or (Prefer: tx=rollback) ROLLBACK."""
+    steps = [] if statements.after is None else [_step(conn, statements.after)]
+    if commit:
+        steps.append(_COMMIT)
+    else:
+        # Prefer: tx=rollback still checks deferred constraints (H-PREFER-TX).
+        steps.extend((_IMMEDIATE, _ROLLBACK))
+    return steps
 
 
 def _db_error(exc: psycopg.Error, is_anonymous: bool) -> ApiError:

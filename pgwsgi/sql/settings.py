@@ -1,8 +1,11 @@
 """The one statement that sets the request's role and GUCs (docs/postgrest-inventory.md §2.2).
 
-A single fixed SQL text for every request: names and values are two bound
-arrays, so the statement is prepared once per connection and no name or value
-is ever spliced into SQL.
+`SELECT set_config($1, $2, true), set_config($3, $4, true), ...`: names and
+values are bound parameters, so no name or value is ever spliced into SQL, and
+the text depends only on how many settings there are; each count is prepared
+once per connection. (Two bound `text[]` arrays unnested into one call did the
+same with one fixed text, but dumping the arrays cost more per request than
+the extra prepared statements: docs/performance.md.)
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from pgwsgi.config import Config
 
 _GUC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
-SETTINGS_SQL = sql.SQL(
-    "SELECT pg_catalog.set_config(k, v, true) FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(k, v, n) "
-    "ORDER BY n"
-)
+
+@functools.lru_cache(maxsize=64)
+def settings_sql(count: int) -> sql.SQL:
+    """The statement setting COUNT name/value pairs, transaction-local, left to right."""
+    return sql.SQL("SELECT " + ", ".join(["pg_catalog.set_config(%s, %s, true)"] * count))
 
 
 def request_settings(
@@ -38,8 +42,8 @@ def request_settings(
     cookies: tuple[tuple[str, str], ...],
     timezone: str | None = None,
     function_settings: tuple[tuple[str, str], ...] = (),
-) -> tuple[sql.Composed, list[Any]]:
-    """The set_config statement and its two parameter arrays, in PostgREST's order."""
+) -> tuple[sql.SQL, list[Any]]:
+    """The set_config statement and its parameters (name, value, name, value, ...), in PostgREST's order."""
     search_path = ", ".join(_quote_ident(s) for s in (schema, *config.db_extra_search_path))
     claims = dict(identity.claims)
     claims["role"] = identity.role
@@ -60,9 +64,10 @@ def request_settings(
     pairs.extend(config.app_settings)
     if config.db_use_legacy_gucs:
         pairs.extend(_legacy(claims, header_map, cookies))
-    names = [k for k, _ in pairs]
-    values = [v for _, v in pairs]
-    return sql.Composed([SETTINGS_SQL]), [names, values]
+    params: list[Any] = []
+    for pair in pairs:
+        params.extend(pair)
+    return settings_sql(len(pairs)), params
 
 
 def _legacy(
@@ -92,7 +97,7 @@ def _quote_ident(name: str) -> str:
 
 def settings_for(
     config: Config, identity: Identity, req: ApiRequest, function: Function | None = None
-) -> tuple[sql.Composed, list[Any]]:
+) -> tuple[sql.SQL, list[Any]]:
     """request_settings for a parsed request; a called FUNCTION's hoistable SET clauses are applied too."""
     return request_settings(
         config,

@@ -1,4 +1,4 @@
-"""sql/settings.py: the one fixed statement that sets the role and the request GUCs, and db-pre-request."""
+"""sql/settings.py: the one statement that sets the role and the request GUCs, and db-pre-request."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from psycopg import sql
 
 from pgwsgi.auth import Identity
 from pgwsgi.config import Config
-from pgwsgi.sql.settings import SETTINGS_SQL, hoisted, pre_request_call, request_settings, settings_for
+from pgwsgi.sql.settings import hoisted, pre_request_call, request_settings, settings_for, settings_sql
 from tests.unit.snapshot import CONFIG, SLOW, function, request
 
 ANON = Identity("anon", {}, True)
@@ -19,10 +19,15 @@ def render(composed: sql.Composable) -> str:
     return composed.as_string(None)
 
 
+def pairs(params: list[str]) -> tuple[list[str], list[str]]:
+    """The names and the values of a settings statement's parameters (name, value, name, value, ...)."""
+    return params[0::2], params[1::2]
+
+
 # -- moved from tests/unit/test_sql.py -------------------------------------------------------------
 
 
-def test_settings_are_one_fixed_statement_with_two_arrays() -> None:
+def test_settings_are_one_statement_with_a_name_and_a_value_parameter_per_setting() -> None:
     config = Config(db_extra_search_path=("public", 'odd"name'), app_settings=(("app.settings.k", "v"),))
     ident = Identity("web_user", {"sub": "alice", "role": "ignored"}, False)
     stmt, params = request_settings(
@@ -34,8 +39,8 @@ def test_settings_are_one_fixed_statement_with_two_arrays() -> None:
         headers=(("X-A", "1"), ("Cookie", "c=1")),
         cookies=(("c", "1"),),
     )
-    assert "unnest(%s::text[], %s::text[])" in render(stmt)
-    names, values = params
+    assert render(stmt) == "SELECT " + ", ".join(["pg_catalog.set_config(%s, %s, true)"] * 8)
+    names, values = pairs(params)
     assert names == [
         "search_path",
         "role",
@@ -61,8 +66,16 @@ def test_settings_are_one_fixed_statement_with_two_arrays() -> None:
 def test_legacy_gucs_skip_names_postgres_cannot_hold() -> None:
     config = Config(db_use_legacy_gucs=True)
     ident = Identity("u", {"sub": "a", "n": 1, "bad-name": "x"}, False)
-    _, (names, values) = request_settings(
-        config, ident, schema="s", method="GET", path="/", headers=(("User-Agent", "curl"), ("Xtest", "v")), cookies=()
+    names, values = pairs(
+        request_settings(
+            config,
+            ident,
+            schema="s",
+            method="GET",
+            path="/",
+            headers=(("User-Agent", "curl"), ("Xtest", "v")),
+            cookies=(),
+        )[1]
     )
     legacy = dict(zip(names, values, strict=True))
     assert legacy["request.jwt.claim.sub"] == "a"
@@ -74,20 +87,26 @@ def test_legacy_gucs_skip_names_postgres_cannot_hold() -> None:
 # -- new ------------------------------------------------------------------------------------------------
 
 
-def test_the_statement_text_is_the_same_for_every_request() -> None:
+def test_the_statement_text_depends_only_on_the_number_of_settings() -> None:
     stmt, _ = request_settings(CONFIG, ANON, schema="api", method="GET", path="/", headers=(), cookies=())
-    assert render(stmt) == (
-        "SELECT pg_catalog.set_config(k, v, true) FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(k, v, n) "
-        "ORDER BY n"
+    other, _ = request_settings(
+        CONFIG,
+        Identity("u", {"sub": "x"}, False),
+        schema="s",
+        method="POST",
+        path="/x",
+        headers=(("A", "b"),),
+        cookies=(),
     )
-    assert render(stmt) == render(SETTINGS_SQL)
+    assert render(stmt) == render(other) == render(settings_sql(7))
+    assert settings_sql(7) is settings_sql(7)
 
 
 def test_settings_for_a_request_take_its_schema_path_headers_cookies_and_timezone() -> None:
     req = request(
         "/items?id=eq.1", headers={"Prefer": "timezone=America/Sao_Paulo", "X-Test": "1", "Cookie": "a=1; b=2"}
     )
-    _, (names, values) = settings_for(CONFIG, ANON, req)
+    names, values = pairs(settings_for(CONFIG, ANON, req)[1])
     assert dict(zip(names, values, strict=True)) == {
         "search_path": '"api", "public"',
         "role": "anon",
@@ -103,8 +122,10 @@ def test_settings_for_a_request_take_its_schema_path_headers_cookies_and_timezon
 
 def test_json_gucs_keep_non_ascii_text_as_it_is() -> None:
     ident = Identity("u", {"name": "Zoë"}, False)
-    _, (names, values) = request_settings(
-        CONFIG, ident, schema="api", method="GET", path="/", headers=(("X-Name", "Zoë"),), cookies=()
+    names, values = pairs(
+        request_settings(CONFIG, ident, schema="api", method="GET", path="/", headers=(("X-Name", "Zoë"),), cookies=())[
+            1
+        ]
     )
     settings = dict(zip(names, values, strict=True))
     assert settings["request.jwt.claims"] == '{"name":"Zoë","role":"u"}'
@@ -113,7 +134,7 @@ def test_json_gucs_keep_non_ascii_text_as_it_is() -> None:
 
 def test_a_called_functions_hoistable_settings_follow_the_request_ones() -> None:
     req = request("/rpc/slow")
-    _, (names, values) = settings_for(CONFIG, ANON, req, SLOW)
+    names, values = pairs(settings_for(CONFIG, ANON, req, SLOW)[1])
     assert (names[-1], values[-1]) == ("statement_timeout", "5s")
     assert "search_path" not in names[7:]
 
@@ -128,7 +149,7 @@ def test_hoisted_settings_are_those_db_hoisted_tx_settings_matches() -> None:
 
 def test_app_settings_come_after_the_request_settings() -> None:
     config = Config(app_settings=(("app.settings.a", "1"), ("app.settings.b", "2")))
-    _, (names, values) = request_settings(config, ANON, schema="s", method="GET", path="/", headers=(), cookies=())
+    names, values = pairs(request_settings(config, ANON, schema="s", method="GET", path="/", headers=(), cookies=())[1])
     assert names[-2:] == ["app.settings.a", "app.settings.b"]
     assert values[-2:] == ["1", "2"]
 
@@ -136,8 +157,10 @@ def test_app_settings_come_after_the_request_settings() -> None:
 def test_legacy_gucs_include_cookies_and_json_claims() -> None:
     config = Config(db_use_legacy_gucs=True)
     ident = Identity("u", {"sub": "a", "obj": {"k": [1]}}, False)
-    _, (names, values) = request_settings(
-        config, ident, schema="s", method="GET", path="/", headers=(), cookies=(("sid", "x"), ("bad-name", "y"))
+    names, values = pairs(
+        request_settings(
+            config, ident, schema="s", method="GET", path="/", headers=(), cookies=(("sid", "x"), ("bad-name", "y"))
+        )[1]
     )
     legacy = dict(zip(names, values, strict=True))
     assert legacy["request.jwt.claim.obj"] == '{"k":[1]}'
