@@ -1,6 +1,9 @@
 """The WSGI application: the request pipeline, stage by stage (docs/architecture.md).
 
 auth.authenticate -> routes.route -> api.parse -> plan.build -> sql.compose -> db.run -> response.render
+
+A request of a shape seen before skips parse, build and compose: http/shapes.py
+binds its values into what the first request of that shape produced.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pgwsgi.db import Database, run, scan_keys
 from pgwsgi.errors import ApiError, internal_error, render_error
 from pgwsgi.http import cors
 from pgwsgi.http.routes import route
+from pgwsgi.http.shapes import Shapes
 from pgwsgi.http.timing import NO_TIMING, StageTimer, Timer
 from pgwsgi.plan import build
 from pgwsgi.response import VARY, render
@@ -42,6 +46,7 @@ class App:
         self.db = Database(config)
         self.catalog = CatalogHolder(config, self.db.connect)
         self.scan_keys = functools.partial(scan_keys, self.db)
+        self.shapes = Shapes(config, self.scan_keys)
         self.gunicorn_names_server = _name_gunicorn_server()
 
     def start(self) -> None:
@@ -100,10 +105,19 @@ class App:
         timer.lap("jwt")
         snapshot = self.catalog.current()
         target, name = route(request.path)
-        req = parse(request, target, name, self.config, self.scan_keys)
-        timer.lap("parse")
-        plan = build(req, snapshot, self.config)
-        statements = compose(plan, req, identity, self.config)
+        shape = self.shapes.key(request, target, snapshot)
+        known = self.shapes.lookup(shape, identity) if shape is not None else None
+        if known is not None:
+            # A shape seen before: its plan and statements with this request's values (http/shapes.py).
+            req, plan, statements = known
+            timer.lap("parse")
+        else:
+            req = parse(shape.request if shape is not None else request, target, name, self.config, self.scan_keys)
+            timer.lap("parse")
+            plan = build(req, snapshot, self.config)
+            statements = compose(plan, req, identity, self.config)
+            if shape is not None:
+                self.shapes.learn(shape, req, plan, statements, snapshot, identity, target, name)
         timer.lap("plan")
         result = run(self.db, plan, statements, identity)
         if plan.sign_token:
