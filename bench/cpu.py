@@ -72,6 +72,17 @@ def tree_times(root: int | None) -> CpuTimes:
     return CpuTimes(user / _TICK, system / _TICK)
 
 
+def child_pids(parent: int) -> list[int]:
+    """PIDs of the live children of PARENT (a gunicorn master's workers), ascending."""
+    if not Path("/proc").is_dir():
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))) is not None and st[0] == parent:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
 def children_times() -> CpuTimes:
     """CPU of this process's waited-for children (wrk, pgbench once they have exited)."""
     t = os.times()

@@ -61,6 +61,16 @@ CREATE INDEX ON api.bench_items (order_id);
 CREATE INDEX ON api.bench_items (product_id);
 GRANT SELECT ON api.bench_customers, api.bench_orders, api.bench_items, api.bench_products TO web_anon;
 ANALYZE api.bench_customers, api.bench_orders, api.bench_items, api.bench_products;
+-- A function for /rpc (the demo schema has none): an order's total, by GET or POST.
+-- Qualified parameter: in an SQL function a column of the same name would win.
+CREATE OR REPLACE FUNCTION api.bench_order_total(order_id int) RETURNS numeric
+LANGUAGE sql STABLE
+AS $$
+  SELECT coalesce(sum(i.qty * p.price), 0)
+  FROM api.bench_items AS i JOIN api.bench_products AS p ON p.id = i.product_id
+  WHERE i.order_id = bench_order_total.order_id
+$$;
+GRANT EXECUTE ON FUNCTION api.bench_order_total(int) TO web_anon, web_user;
 """
 
 
@@ -69,16 +79,17 @@ def with_database(dsn: str, dbname: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{dbname}"))
 
 
-def prepare(devdb_root: Path, extra_rows: int) -> tuple[str, str]:
+def prepare(devdb_root: Path, extra_rows: int, dbname: str = DBNAME) -> tuple[str, str]:
     """Start (or reuse) the private server, reload the demo, add rows; return (admin DSN, authenticator DSN).
 
     The demo is reloaded on every run (load_demo drops and rebuilds its schemas),
-    so every run measures the same data.
+    so every run measures the same data. DBNAME: the soak uses a database of its
+    own, so that a `make bench` started meanwhile does not reload its data under it.
     """
     admin_dsn = devdb.start(devdb_root)
-    auth_dsn = load_demo(admin_dsn, DBNAME)
+    auth_dsn = load_demo(admin_dsn, dbname)
     # As the superuser: RLS does not apply to it, and the authenticator may not write.
-    with psycopg.connect(with_database(admin_dsn, DBNAME), autocommit=True) as conn:
+    with psycopg.connect(with_database(admin_dsn, dbname), autocommit=True) as conn:
         if extra_rows > 0:
             conn.execute(EXTRA_NOTES_SQL, [extra_rows])
         # Fresh statistics, so the planner sees the table as it is now.

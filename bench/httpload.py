@@ -174,19 +174,11 @@ def verify(url: str, authorization: str | None, expected_rows: int = 1) -> Any:
     return body
 
 
-def run_wrk(
-    wrk: str,
-    url: str,
-    authorization: str | None,
-    *,
-    scenario: str,
-    connections: int,
-    threads: int,
-    duration: float,
-    tool: str = "pgwsgi",
-) -> Measurement:
-    """Load URL with wrk for DURATION seconds and return what report.lua summarised."""
-    cmd = [
+def wrk_command(
+    wrk: str, url: str, *, connections: int, threads: int, duration: float, script: Path = REPORT_LUA
+) -> list[str]:
+    """The wrk command line: CONNECTIONS over THREADS for DURATION seconds, reporting through SCRIPT."""
+    return [
         wrk,
         "--threads",
         str(min(threads, connections)),
@@ -197,15 +189,19 @@ def run_wrk(
         "--timeout",
         "10s",
         "--script",
-        str(REPORT_LUA),
+        str(script),
         url,
     ]
-    env = clean_env({"PGWSGI_BENCH_AUTHORIZATION": authorization or ""})
-    # A hard limit on top of wrk's own duration, so a wedged run cannot hang `make bench`.
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 30, check=False)
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith(_MARKER)), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def parse_wrk(returncode: int, stdout: str, stderr: str, *, scenario: str, tool: str) -> Measurement:
+    """The Measurement in the PGWSGI_BENCH line a wrk script printed; RuntimeError when wrk failed.
+
+    Keys of that line beyond those of report.lua (soak.lua adds some) are kept in detail["wrk"].
+    """
+    line = next((ln for ln in stdout.splitlines() if ln.startswith(_MARKER)), None)
+    if returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed (exit {returncode}):\n{stdout}\n{stderr}")
     r = json.loads(line[len(_MARKER) :])
     seconds = r["duration_us"] / 1e6
     socket_errors = r["connect"] + r["read"] + r["write"] + r["timeout"]
@@ -221,3 +217,22 @@ def run_wrk(
         errors=r["non2xx"] + socket_errors,
         detail={"wrk": r, "socket_errors": socket_errors},
     )
+
+
+def run_wrk(
+    wrk: str,
+    url: str,
+    authorization: str | None,
+    *,
+    scenario: str,
+    connections: int,
+    threads: int,
+    duration: float,
+    tool: str = "pgwsgi",
+) -> Measurement:
+    """Load URL with wrk for DURATION seconds and return what report.lua summarised."""
+    cmd = wrk_command(wrk, url, connections=connections, threads=threads, duration=duration)
+    env = clean_env({"PGWSGI_BENCH_AUTHORIZATION": authorization or ""})
+    # A hard limit on top of wrk's own duration, so a wedged run cannot hang `make bench`.
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 30, check=False)
+    return parse_wrk(done.returncode, done.stdout, done.stderr, scenario=scenario, tool=tool)

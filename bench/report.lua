@@ -1,5 +1,5 @@
 -- wrk script for `make bench`: optional Authorization header, non-2xx count,
--- and a one-line JSON summary that bench/http.py parses.
+-- and a one-line JSON summary that bench/httpload.py parses.
 --
 -- The header comes from the environment rather than wrk's -H so that the
 -- token never shows up in a process listing.

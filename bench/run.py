@@ -1,6 +1,8 @@
 """`make bench`: pgwsgi over HTTP (gunicorn + wrk) next to pgbench running the same SQL transaction.
 
     python -m bench.run [--devdb .devdb] [--workers 2] [--connections 8] [--duration 10] [--floor]
+    python -m bench.run --profile [--scenario NAME ...] [--profile-requests 2000] [--top 15]
+    python -m bench.run --soak MINUTES [--scenario NAME ...] [--workers 2] [--connections 8]
 
 For each scenario the URL is checked to answer 200 with its expected rows, then
 measured with wrk; the transaction pgwsgi runs for it is rebuilt through
@@ -13,6 +15,21 @@ fraction of pgbench's), and the CPU each party (gunicorn, PostgreSQL, the load
 generator) spent per request. bench/results/<timestamp>.json holds everything.
 The exit status is 1 if any measurement saw an error, 2 if the set-up or a
 check failed. See docs/performance.md.
+
+--profile: where the time goes, per scenario. No HTTP load: after loading the
+database, each scenario's request is checked, then sent to pgwsgi's WSGI app
+in this process, one at a time (bench/profile.py), first unprofiled and then
+under cProfile. Prints the cumulative µs per request of each pipeline stage
+and the functions with the largest own time.
+
+--soak MINUTES: is a worker's memory flat under a long mixed load? gunicorn
+as above (no max-requests recycling) on a database of its own, loaded by wrk
+with bench/soak.lua rotating among reads (the selected scenarios), writes on
+/notes as alice and /rpc calls (bench/soak.py). The RSS of every worker is
+printed every 15 s; the first sample after the warm-up (a minute, or a fifth
+of a shorter soak) is compared with the last. Exit status 1 (FAIL) when a
+worker grew by more than 10%, a request failed (non-2xx or socket error) or a
+worker was restarted. `make soak` runs a 10-minute one.
 """
 
 from __future__ import annotations
@@ -35,9 +52,11 @@ from typing import Any
 
 import psycopg
 
-from bench import cpu, database, httpload, pgbench, statements
+from bench import cpu, database, httpload, pgbench, profile, soak, statements
 from bench.measurement import Measurement
+from bench.scenarios import ALICE, CONF, RESULTS, ROOT, SCENARIOS, Scenario, app_env
 from devtools import devdb
+from pgwsgi import create_app
 from pgwsgi.auth import mint_token
 from pgwsgi.catalog.load import load_snapshot
 from pgwsgi.catalog.model import CatalogSnapshot
@@ -45,50 +64,6 @@ from pgwsgi.config import Config, load_config
 from pgwsgi.config.indb import with_db_settings
 from pgwsgi.db.pool import connect_kwargs
 from pgwsgi.version import __version__
-
-ROOT = Path(__file__).resolve().parent.parent
-CONF = ROOT / "deploy" / "demo" / "pgwsgi.conf"
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One URL, and the JWT claims of its caller (None: anonymous)."""
-
-    name: str
-    path: str
-    query: str
-    claims: dict[str, Any] | None
-    about: str
-    rows: int = 1  # top-level rows the response must hold (checked before measuring)
-
-
-SCENARIOS = (
-    Scenario("anon-pk", "/notes", "id=eq.3", None, "anonymous GET of one public note by primary key (RLS: is_public)"),
-    Scenario(
-        "jwt-pk",
-        "/notes",
-        "id=eq.1",
-        {"role": "web_user", "sub": "alice"},
-        "alice's JWT, GET of her private note by primary key (RLS: is_public or owner = sub)",
-    ),
-    Scenario(
-        "embed-2",
-        "/bench_orders",
-        "select=id,bench_customers(name),bench_items(qty)&order=id&limit=20",
-        None,
-        "anonymous GET of 20 orders, each with its customer (many-to-one) and its items (one-to-many)",
-        rows=20,
-    ),
-    Scenario(
-        "embed-20",
-        "/bench_orders",
-        "select=id,placed_at,bench_customers(name),bench_items(qty,bench_products(name,price))&order=id&limit=20",
-        None,
-        "anonymous GET of 20 orders with customer, items and each item's product (3 levels)",
-        rows=20,
-    ),
-)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -104,21 +79,45 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=2, help="seconds of HTTP load before each measurement (default 2)")
     p.add_argument("--rows", type=int, default=100_000, help="extra notes in the table (default 100000)")
     p.add_argument(
-        "--scenario", action="append", choices=[s.name for s in SCENARIOS], help="run only this scenario (repeatable)"
+        "--scenario",
+        action="append",
+        choices=[s.name for s in SCENARIOS],
+        help="run only this scenario (repeatable; with --soak: the reads of the mix)",
     )
     p.add_argument(
         "--floor",
         action="store_true",
         help="also measure gunicorn serving a constant response (bench/floor.py): the HTTP-only floor",
     )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--profile",
+        action="store_true",
+        help="no HTTP load: profile each selected scenario in-process with cProfile and print where the time goes",
+    )
+    mode.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="drive a mixed read/write/rpc load for MINUTES and check that worker RSS stays within 10%%",
+    )
+    p.add_argument(
+        "--profile-requests", type=int, default=2000, help="with --profile: requests per scenario (default 2000)"
+    )
+    p.add_argument("--top", type=int, default=15, help="with --profile: functions listed by own time (default 15)")
     p.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON results go")
     args = p.parse_args(argv)
     args.devdb = args.devdb.resolve()
-    for name in ("workers", "connections", "threads"):
+    for name in ("workers", "connections", "threads", "profile_requests", "top"):
         if getattr(args, name) < 1:
-            p.error(f"--{name} must be at least 1")
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.duration < 1:
         p.error("--duration must be at least 1 second")
+    if args.soak is not None and args.soak * 60 < 20:
+        p.error("--soak must be at least a third of a minute")
+    if args.floor and (args.profile or args.soak is not None):
+        p.error("--floor goes with neither --profile nor --soak")
+    args.mode = "profile" if args.profile else "soak" if args.soak is not None else "bench"
     return args
 
 
@@ -171,9 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
-    wrk = httpload.ensure_wrk()
+    wrk = "" if args.mode == "profile" else httpload.ensure_wrk()
     pgbench_bin = devdb.bin_dir() / "pgbench"
-    if not pgbench_bin.exists():
+    if args.mode == "bench" and not pgbench_bin.exists():
         raise SystemExit(f"pgbench not found at {pgbench_bin}")
     scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
     started = time.time()
@@ -186,11 +185,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
-    print(f"Preparing database {database.DBNAME} ({args.rows} extra notes) ...", flush=True)
-    admin_dsn, auth_dsn = database.prepare(args.devdb, args.rows)
-    # Exactly what the workers get: the demo file plus these PGRST_* variables.
-    app_env = {"PGRST_CONFIG": str(CONF), "PGRST_DB_URI": auth_dsn, "PGRST_LOG_LEVEL": "error", "PGRST_DB_POOL": "1"}
-    config = with_db_settings(load_config(str(CONF), env=app_env))
+    dbname = soak.DBNAME if args.mode == "soak" else database.DBNAME
+    print(f"Preparing database {dbname} ({args.rows} extra notes) ...", flush=True)
+    admin_dsn, auth_dsn = database.prepare(args.devdb, args.rows, dbname)
+    env = app_env(auth_dsn)  # exactly what the workers get
+    if args.mode == "profile":
+        return _profile(args, scenarios, env, admin_dsn, started, background)
+    if args.mode == "soak":
+        return _soak(args, scenarios, wrk, env, admin_dsn, started, background)
+    config = with_db_settings(load_config(str(CONF), env=env))
     with psycopg.connect(auth_dsn, **connect_kwargs(config)) as conn:
         snapshot = load_snapshot(conn, config.db_schemas, config.db_extra_search_path)
 
@@ -204,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Starting gunicorn: {args.workers} sync worker(s), db-pool 1, on 127.0.0.1:{port} ...", flush=True)
         try:
             with (
-                httpload.gunicorn(httpload.clean_env(app_env), args.workers, port, log_path) as server,
+                httpload.gunicorn(httpload.clean_env(env), args.workers, port, log_path) as server,
                 psycopg.connect(auth_dsn, **connect_kwargs(config)) as conn,
             ):
                 postmaster = cpu.postmaster_pid(args.devdb)
@@ -218,23 +221,126 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.floor:
                 results.append(_run_floor(bench))
         except RuntimeError as exc:
-            print(f"\nmake bench: {exc}", file=sys.stderr)
-            for log in sorted(bench.tmp.glob("gunicorn*.log")):
-                if log.stat().st_size:
-                    print(f"--- {log.name} ---\n{httpload.tail(log)}", file=sys.stderr)
+            _setup_failed(exc, bench.tmp)
             return 2
 
     print()
     print(format_table(results))
     print()
     print(format_cpu_table(results))
-    path = write_results(args, started, admin_dsn, results, bench.scripts, wrk, pgbench_bin, background)
-    print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    path = write_results(
+        args, started, admin_dsn, wrk, pgbench_bin, background, results=results, extra={"scenarios": bench.scripts}
+    )
+    _print_path(path)
     bad = [f"{m.scenario}/{m.tool}" for m in results if m.errors]
     if bad:
         print(f"Errors in: {', '.join(bad)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _setup_failed(exc: Exception, tmp: Path) -> None:
+    """Say why the run stopped, with the end of every non-empty gunicorn log in TMP."""
+    print(f"\nmake bench: {exc}", file=sys.stderr)
+    for log in sorted(tmp.glob("gunicorn*.log")):
+        if log.stat().st_size:
+            print(f"--- {log.name} ---\n{httpload.tail(log)}", file=sys.stderr)
+
+
+def _print_path(path: Path) -> None:
+    print(f"\nResults: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def _profile(
+    args: argparse.Namespace,
+    scenarios: Sequence[Scenario],
+    env: dict[str, str],
+    admin_dsn: str,
+    started: float,
+    background: float,
+) -> int:
+    """--profile: each scenario through the WSGI app in this process, unprofiled then under cProfile."""
+    postmaster = cpu.postmaster_pid(args.devdb)
+    signing = load_config(str(CONF), env={})
+    print(f"Profiling in-process, no HTTP: {args.profile_requests} requests per scenario, one at a time", flush=True)
+    found: list[profile.ScenarioProfile] = []
+    app = create_app(load_config(str(CONF), env=env))
+    try:
+        for sc in scenarios:
+            print(f"\n[{sc.name}] {sc.about}", flush=True)
+            try:
+                p = profile.profile_scenario(app, sc, signing, args.profile_requests, postmaster, args.top)
+            except RuntimeError as exc:
+                print(f"make bench: {exc}", file=sys.stderr)
+                return 2
+            print(profile.format_profile(p), flush=True)
+            found.append(p)
+    finally:
+        app.close()
+    extra = {"profiles": [p.as_dict() for p in found]}
+    _print_path(write_results(args, started, admin_dsn, "", None, background, extra=extra))
+    return 0
+
+
+def _soak(
+    args: argparse.Namespace,
+    scenarios: Sequence[Scenario],
+    wrk: str,
+    env: dict[str, str],
+    admin_dsn: str,
+    started: float,
+    background: float,
+) -> int:
+    """--soak: gunicorn under the mixed load for args.soak minutes; 1 unless worker memory stayed flat."""
+    admin_db = database.with_database(admin_dsn, soak.DBNAME)
+    seed_max = soak.seed_max_id(admin_db)
+    kinds = soak.request_kinds(list(scenarios), seed_max)
+    authorization = f"Bearer {mint_token(load_config(str(CONF), env={}), ALICE)}"
+    with tempfile.TemporaryDirectory(prefix="pgwsgi-soak-") as tmp_name:
+        tmp = Path(tmp_name)
+        port = httpload.free_port()
+        log_path = tmp / "gunicorn.log"
+        print(f"Starting gunicorn: {args.workers} sync worker(s), db-pool 1, on 127.0.0.1:{port} ...", flush=True)
+        try:
+            with httpload.gunicorn(httpload.clean_env(env), args.workers, port, log_path) as server:
+                workers = soak.wait_for_workers(server.pid, args.workers)
+                soak.verify(f"http://127.0.0.1:{port}", kinds, authorization)
+                duration = args.soak * 60
+                print(
+                    f"Soak: {duration:.0f} s, {args.connections} connections, {len(kinds)} request kinds in turn "
+                    f"({', '.join(k.name for k in kinds)});\n"
+                    f"RSS of workers {workers} every {soak.sample_interval(duration):.0f} s, "
+                    f"baseline after a {soak.warmup_seconds(duration):.0f} s warm-up",
+                    flush=True,
+                )
+                result = soak.run_soak(
+                    wrk=wrk,
+                    master=server.pid,
+                    port=port,
+                    workers=workers,
+                    kinds=kinds,
+                    authorization=authorization,
+                    minutes=args.soak,
+                    connections=args.connections,
+                    threads=args.threads,
+                    tmp=tmp,
+                )
+        except RuntimeError as exc:
+            _setup_failed(exc, tmp)
+            return 2
+        finally:
+            try:
+                soak.cleanup(admin_db, seed_max)
+            except psycopg.Error as exc:
+                print(f"make bench: could not delete the soak's notes: {exc}", file=sys.stderr)
+        if log_path.stat().st_size:
+            print(f"--- gunicorn.log (end) ---\n{httpload.tail(log_path)}", file=sys.stderr)
+
+    print()
+    print(soak.format_summary(result))
+    extra = {"soak": result.as_dict()}
+    _print_path(write_results(args, started, admin_dsn, wrk, None, background, results=[result.load], extra=extra))
+    return 0 if result.passed else 1
 
 
 def _run_scenario(
@@ -389,28 +495,35 @@ def write_results(
     args: argparse.Namespace,
     started: float,
     admin_dsn: str,
-    results: Sequence[Measurement],
-    scripts: dict[str, Any],
     wrk: str,
-    pgbench_bin: Path,
+    pgbench_bin: Path | None,
     background: float,
+    *,
+    results: Sequence[Measurement] = (),
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """bench/results/<UTC timestamp>.json: settings, machine, scripts and measurements."""
+    """bench/results/<UTC timestamp>.json: mode, settings, machine, measurements, and EXTRA's keys.
+
+    EXTRA: what the mode adds: the scenarios' scripts (bench), the profiles
+    (--profile), the memory samples and verdict (--soak).
+    """
     args.results_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
+    settings: dict[str, Any] = {"extra_rows": args.rows}
+    if args.mode == "profile":
+        settings.update(requests_per_scenario=args.profile_requests, top=args.top, db_pool=1)
+    else:
+        settings.update(workers=args.workers, db_pool=1, connections=args.connections, threads=args.threads)
+        if args.mode == "soak":
+            settings["soak_minutes"] = args.soak
+        else:
+            settings.update(duration_s=args.duration, warmup_s=args.warmup)
     data = {
         "started_at": stamp,
-        "settings": {
-            "workers": args.workers,
-            "db_pool": 1,
-            "connections": args.connections,
-            "threads": args.threads,
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "extra_rows": args.rows,
-        },
+        "mode": args.mode,
+        "settings": settings,
         "machine": {**machine(admin_dsn, wrk, pgbench_bin), "busy_before_pct": round(background, 1)},
-        "scenarios": scripts,
+        **(extra or {}),
         "results": [m.as_dict() for m in results],
     }
     path = args.results_dir / f"{stamp}.json"
@@ -418,7 +531,7 @@ def write_results(
     return path
 
 
-def machine(admin_dsn: str, wrk: str, pgbench_bin: Path) -> dict[str, Any]:
+def machine(admin_dsn: str, wrk: str, pgbench_bin: Path | None) -> dict[str, Any]:
     """What the figures depend on: CPU, software versions."""
     cpu = ""
     try:
@@ -448,8 +561,8 @@ def machine(admin_dsn: str, wrk: str, pgbench_bin: Path) -> dict[str, Any]:
         "gunicorn": gunicorn.__version__,
         "psycopg": psycopg.__version__,
         "postgresql": database.server_version(admin_dsn),
-        "wrk": version([wrk, "--version"]) if shutil.which(wrk) else "?",
-        "pgbench": version([str(pgbench_bin), "--version"]),
+        "wrk": version([wrk, "--version"]) if wrk and shutil.which(wrk) else None,
+        "pgbench": version([str(pgbench_bin), "--version"]) if pgbench_bin else None,
     }
 
 
