@@ -28,6 +28,7 @@ from pgwsgi.http.shapes import Shapes
 from pgwsgi.http.timing import NO_TIMING, StageTimer, Timer
 from pgwsgi.plan import build
 from pgwsgi.response import VARY, render
+from pgwsgi.response.headers import ApiResponse
 from pgwsgi.sql import compose
 from pgwsgi.version import POSTGREST_VERSION
 
@@ -81,7 +82,7 @@ class App:
         if not (self.gunicorn_names_server and "gunicorn.socket" in environ):
             # Like warp, a Server header set by the response (response.headers GUC) is kept.
             response.headers.setdefault("Server", SERVER)
-        return response(environ, start_response)
+        return _send(response, environ, start_response)
 
     def respond(self, request: Request) -> Response:
         """The API's answer to REQUEST: a successful response or the rendered error."""
@@ -136,6 +137,31 @@ def _succeeded(response: Response, timer: Timer) -> Response:
     if "Vary" not in response.headers:
         response.headers["Vary"] = VARY
     return response
+
+
+def _send(response: Response, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """Start RESPONSE and return its body: werkzeug's `Response.__call__`, shortened for the usual case.
+
+    A whole byte body with its Content-Length, no Location to rewrite, not HEAD and
+    not a status without a body: werkzeug would send these headers and this body
+    unchanged, after copying the headers and rescanning them (a tenth of a small
+    request's CPU). Anything else goes through werkzeug.
+    """
+    body = response.response
+    if (
+        type(response) is ApiResponse
+        and type(body) is list
+        and len(body) == 1
+        and type(body[0]) is bytes
+        and response.status_code >= 200
+        and response.status_code not in (204, 304)
+        and environ.get("REQUEST_METHOD") != "HEAD"
+        and "Content-Length" in response.headers
+        and "Location" not in response.headers
+    ):
+        start_response(response.status, response.headers.to_wsgi_list())
+        return body
+    return response(environ, start_response)
 
 
 def _preflight(headers: Iterable[tuple[str, str]]) -> Response:

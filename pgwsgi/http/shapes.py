@@ -177,7 +177,7 @@ class Shapes:
             method=req.method,
             path=req.path,
             headers=tuple(request.headers.items()),
-            cookies=tuple(request.cookies.items(multi=True)),
+            cookies=tuple(request.cookies.items(multi=True)) if "HTTP_COOKIE" in request.environ else (),
             timezone=req.preferences.timezone,
             function_settings=shape.hoisted,
         )
