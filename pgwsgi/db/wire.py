@@ -25,6 +25,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors, pq
+from psycopg.abc import Buffer
 from psycopg.adapt import PyFormat, Transformer
 
 _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.EMPTY_QUERY)
@@ -64,6 +65,8 @@ _IGNORE, _PARSE, _RESULT = 0, 1, 2
 _Key = tuple[bytes, tuple[int, ...]]
 # What a result read back belongs to: (what it is, the prepared statement's key and name for a Parse).
 _Expect = tuple[int, _Key | None, bytes]
+# A statement ready to queue: its text, dumped values, their types and formats.
+_Dumped = tuple[bytes, Sequence["Buffer | None"] | None, tuple[int, ...], Sequence[pq.Format] | None]
 
 
 class Wire:
@@ -87,34 +90,49 @@ class Wire:
         Raises psycopg's exception for the first statement PostgreSQL refused;
         the statements after it did not run.
         """
+        # Every value is dumped before anything is queued: psycopg refuses some (a NUL
+        # in text) and the connection must not be left half-way through a pipeline.
+        dumped = [self._dump(step) for step in steps]
         pgconn = self.pgconn
         pgconn.enter_pipeline_mode()
         try:
             expect: list[_Expect] = []
-            for name in self._evicted:
-                pgconn.send_query_params(b"DEALLOCATE " + name, None)
-                expect.append((_IGNORE, None, b""))
-            self._evicted.clear()
-            for step in steps:
-                self._send(step, expect)
+            syncs = 1
+            if self._evicted:
+                for name in self._evicted:
+                    pgconn.send_query_params(b"DEALLOCATE " + name, None)
+                    expect.append((_IGNORE, None, b""))
+                self._evicted.clear()
+                # Their own Sync: in the statements' implicit transaction they would
+                # come before BEGIN, which must be the first (SET TRANSACTION ISOLATION).
+                pgconn.pipeline_sync()
+                syncs += 1
+            for text, values, types, formats in dumped:
+                self._send(text, values, types, formats, expect)
             pgconn.pipeline_sync()
             self._flush()
-            return self._read(expect)
+            return self._read(expect, syncs)
         finally:
             if pgconn.status == pq.ConnStatus.OK and pgconn.pipeline_status != pq.PipelineStatus.OFF:
                 pgconn.exit_pipeline_mode()
 
-    def _send(self, step: Step, expect: list[_Expect]) -> None:
-        pgconn = self.pgconn
+    def _dump(self, step: Step) -> _Dumped:
         text, count = postgres_text(step.query)
-        values: Sequence[Any] | None = None
-        types: tuple[int, ...] = ()
-        formats: Sequence[pq.Format] | None = None
-        if step.params is not None and count:
-            tx = self._tx
-            values = tx.dump_sequence(step.params, [PyFormat.AUTO] * len(step.params))
-            types = tx.types or ()
-            formats = tx.formats
+        if step.params is None or not count:
+            return text, None, (), None
+        tx = self._tx
+        values = tx.dump_sequence(step.params, [PyFormat.AUTO] * len(step.params))
+        return text, values, tx.types or (), tx.formats
+
+    def _send(
+        self,
+        text: bytes,
+        values: Sequence[Buffer | None] | None,
+        types: tuple[int, ...],
+        formats: Sequence[pq.Format] | None,
+        expect: list[_Expect],
+    ) -> None:
+        pgconn = self.pgconn
         if not self.prepare:
             pgconn.send_query_params(text, values, types or None, formats)
             expect.append((_RESULT, None, b""))
@@ -140,12 +158,12 @@ class Wire:
         while pgconn.flush() != 0:
             select.select([], [pgconn.socket], [])
 
-    def _read(self, expect: list[_Expect]) -> list[pq.abc.PGresult]:
+    def _read(self, expect: list[_Expect], syncs: int) -> list[pq.abc.PGresult]:
         pgconn = self.pgconn
         results: list[pq.abc.PGresult] = []
         error: psycopg.Error | None = None
         index = 0
-        while True:
+        while syncs:
             while pgconn.is_busy():
                 select.select([pgconn.socket], [], [])
                 pgconn.consume_input()
@@ -154,13 +172,16 @@ class Wire:
                 continue
             status = res.status
             if status == _PIPELINE_SYNC:
-                break
+                syncs -= 1
+                continue
             kind, key, name = expect[index]
             index += 1
             if status in _OK:
                 if kind == _RESULT:
                     results.append(res)
                 continue
+            if kind == _IGNORE:
+                continue  # a DEALLOCATE that failed: the statement is gone either way
             if kind == _PARSE and key is not None and self._names.get(key) == name:
                 del self._names[key]
             if status == _FATAL:
