@@ -93,6 +93,16 @@ class _Key:
             return False
 
 
+class _Entry:
+    """A cached token: its decoded claims and, once resolved, its identity."""
+
+    __slots__ = ("claims", "identity")
+
+    def __init__(self, claims: dict[str, Any]) -> None:
+        self.claims = claims
+        self.identity: Identity | None = None
+
+
 class Authenticator:
     """Resolves the role and claims of each request; one instance per loaded configuration.
 
@@ -116,7 +126,8 @@ class Authenticator:
                 self.role_path.canonical,
             )
         self._max_entries = config.jwt_cache_max_entries
-        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
+        self._anonymous: Identity | None = None
         self._lock = threading.Lock()
         self.stats = CacheStats()
 
@@ -135,15 +146,27 @@ class Authenticator:
         return json.dumps({"token": self.mint(claims)}) if any(claims.values()) else "null"
 
     def authenticate(self, authorization: str | None) -> Identity:
-        """The identity for an `Authorization` header value (None when absent); raises ApiError."""
+        """The identity for an `Authorization` header value (None when absent); raises ApiError.
+
+        The claims are checked on every request (exp, nbf, iat, aud); the role they
+        name is resolved once per cached token, as the claims themselves are.
+        """
         token = _bearer_token(authorization)
         if token is None:
-            claims: dict[str, Any] = {}
-        elif self._keys is None:
+            if self._anonymous is None:
+                self._anonymous = self._identity({})
+            return Identity(self._anonymous.role, {}, self._anonymous.is_anonymous)
+        if self._keys is None:
             raise no_jwt_secret()
-        else:
-            claims = self._cached_decode(token)
-        _validate_claims(claims, self._aud, int(self._clock()))
+        entry = self._cached_decode(token)
+        _validate_claims(entry.claims, self._aud, int(self._clock()))
+        if entry.identity is None:
+            entry.identity = self._identity(entry.claims)
+        found = entry.identity
+        # A shallow copy: callers may add to it without touching the cached claims.
+        return Identity(found.role, dict(found.claims), found.is_anonymous)
+
+    def _identity(self, claims: dict[str, Any]) -> Identity:
         found = self.role_path.first(claims, _NOTHING)
         if found is _NOTHING:
             if self._anon is None:
@@ -154,26 +177,25 @@ class Authenticator:
         else:
             # aeson encodes objects with sorted keys and without spaces.
             role = json.dumps(found, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-        # A shallow copy: callers add "role" to it without touching the cached dict.
-        return Identity(role, dict(claims), role == self._anon)
+        return Identity(role, claims, role == self._anon)
 
-    def _cached_decode(self, token: str) -> dict[str, Any]:
+    def _cached_decode(self, token: str) -> _Entry:
         if self._max_entries <= 0:
-            return self._decode(token)
+            return _Entry(self._decode(token))
         with self._lock:
             self.stats.requests += 1
-            claims = self._cache.get(token)
-            if claims is not None:
+            entry = self._cache.get(token)
+            if entry is not None:
                 self.stats.hits += 1
                 self._cache.move_to_end(token)
-                return claims
-        claims = self._decode(token)  # raises, so errors are never cached
+                return entry
+        entry = _Entry(self._decode(token))  # raises, so errors are never cached
         with self._lock:
-            self._cache[token] = claims
+            self._cache[token] = entry
             while len(self._cache) > self._max_entries:
                 self._cache.popitem(last=False)
                 self.stats.evictions += 1
-        return claims
+        return entry
 
     def _decode(self, token: str) -> dict[str, Any]:
         """Verify the signature and parse the claims object (PGRST301/PGRST303)."""
