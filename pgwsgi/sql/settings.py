@@ -85,8 +85,12 @@ def _legacy(
     return [(k, v) for k, v in out if _GUC_NAME.match(k.rsplit(".", 1)[1])]
 
 
+# One encoder for every request: json.dumps with these options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(value)
 
 
 def _quote_ident(name: str) -> str:
