@@ -19,6 +19,12 @@ give the same statement text, every sentinel is found as exactly one bound
 parameter (the value itself, not something derived from it), the body is bound
 as it came, and every other parameter is the same in both runs. Otherwise the
 shape is remembered as one to always run in full.
+
+The key holds everything `api.parse`, `plan.build` and `sql.compose` read
+except the values and the settings statement's inputs (role, claims, headers,
+cookies), which are built for every request. Whoever makes one of those stages
+read something new (a header, the role) must add it to `Shapes.key`;
+tests/integration/test_shapes.py compares cache hits with fresh answers.
 """
 
 from __future__ import annotations
