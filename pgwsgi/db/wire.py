@@ -66,7 +66,7 @@ _Key = tuple[bytes, tuple[int, ...]]
 # What a result read back belongs to: (what it is, the prepared statement's key and name for a Parse).
 _Expect = tuple[int, _Key | None, bytes]
 # A statement ready to queue: its text, dumped values, their types and formats.
-_Dumped = tuple[bytes, Sequence["Buffer | None"] | None, tuple[int, ...], Sequence[pq.Format] | None]
+_Dumped = tuple[bytes, Sequence[Buffer | None] | None, tuple[int, ...], Sequence[pq.Format] | None]
 
 
 class Wire:
