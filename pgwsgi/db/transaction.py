@@ -28,7 +28,7 @@ log = logging.getLogger("pgwsgi.db")
 
 _ISOLATION = {"read committed": "READ COMMITTED", "repeatable read": "REPEATABLE READ", "serializable": "SERIALIZABLE"}
 _BEGIN = {
-    (level, read_only): f"BEGIN ISOLATION LEVEL {sql_level} {'READ ONLY' if read_only else 'READ WRITE'}".encode()
+    (level, read_only): Step(f"BEGIN ISOLATION LEVEL {sql_level} {'READ ONLY' if read_only else 'READ WRITE'}".encode())
     for level, sql_level in _ISOLATION.items()
     for read_only in (True, False)
 }
@@ -95,7 +95,7 @@ def _run(
         try:
             wire = db.wire(conn)
             level = (isolation or "read committed").strip("'\" ").lower()
-            steps = [Step(_BEGIN.get((level, read_only), _BEGIN[("read committed", read_only)]))]
+            steps = [_BEGIN.get((level, read_only), _BEGIN[("read committed", read_only)])]
             steps.append(_step(conn, statements.settings))
             if statements.pre_request is not None:
                 steps.append(Step(statements.pre_request.as_bytes(conn)))

@@ -118,7 +118,7 @@ class App:
             plan = build(req, snapshot, self.config)
             statements = compose(plan, req, identity, self.config)
             if shape is not None:
-                self.shapes.learn(shape, req, plan, statements, snapshot, identity, target, name)
+                self.shapes.learn(shape, req, plan, statements, snapshot, identity)
         timer.lap("plan")
         result = run(self.db, plan, statements, identity)
         if plan.sign_token:

@@ -44,7 +44,7 @@ from psycopg import sql
 from werkzeug.datastructures import Headers, MultiDict
 
 from pgwsgi.api import ApiRequest, KeyScanner, parse
-from pgwsgi.api.payload import parse_payload
+from pgwsgi.api.payload import parse_payload, read_body
 from pgwsgi.api.request import Request
 from pgwsgi.auth import Identity
 from pgwsgi.catalog.model import CatalogSnapshot
@@ -140,7 +140,7 @@ class Shapes:
             length = int(declared)
             if length > MAX_SHAPED_BODY or length > self.config.server_max_body_size:
                 return None
-            body = _read(environ["wsgi.input"], length)
+            body = read_body(environ["wsgi.input"], length, length)
             request = _BufferedRequest(request, body)
             mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
             found = _body_key(body, mimetype or _JSON, target, _names_columns(raw))
@@ -210,15 +210,13 @@ class Shapes:
         statements: Statements | None,
         snapshot: CatalogSnapshot,
         identity: Identity,
-        target: Any,
-        name: str,
     ) -> None:
         """Remember the shape of a request that went through the full pipeline, if it checks out."""
         if not key.key or key.key in self._shapes:
             return
         self.misses += 1
         try:
-            shape = self._check(key, req, plan, statements, snapshot, identity, target, name)
+            shape = self._check(key, req, plan, statements, snapshot, identity)
         except Exception:
             # Never the client's problem: the shape just always runs in full.
             log.exception("Could not learn the shape of %s %s", req.method, req.path)
@@ -236,8 +234,6 @@ class Shapes:
         statements: Statements | None,
         snapshot: CatalogSnapshot,
         identity: Identity,
-        target: Any,
-        name: str,
     ) -> Shape | None:
         if statements is None or statements.after is not None or plan.tx is None:
             return None
@@ -250,14 +246,15 @@ class Shapes:
             key.request, key.body, query=_with_values(key.request.environ.get("QUERY_STRING", ""), sentinels)
         )
         try:
-            s_req = parse(request, target, name, self.config, self.scan_keys)
+            s_req = parse(request, req.target, req.name, self.config, self.scan_keys)
             s_plan = build(s_req, snapshot, self.config)
             s_statements = compose(s_plan, s_req, identity, self.config)
         except Exception:
             return None
         if s_statements is None or s_statements.after is not None:
             return None
-        if s_statements.main[0].as_string(None) != statements.main[0].as_string(None):
+        text = statements.main[0].as_string(None)
+        if s_statements.main[0].as_string(None) != text:
             return None
         if s_statements.pre_request != statements.pre_request:
             return None
@@ -288,7 +285,7 @@ class Shapes:
         if canonical is None or _fill(canonical, key.values) != req.query.canonical:
             return None
         # Rendered once: a hit then costs no composition at all.
-        main = (sql.SQL(statements.main[0].as_string(None)), statements.main[1])
+        main = (sql.SQL(text), statements.main[1])
         pre = statements.pre_request
         rendered = dataclasses.replace(
             statements, main=main, pre_request=sql.SQL(pre.as_string(None)) if pre is not None else None
@@ -408,16 +405,6 @@ def _with_values(raw: str, values: tuple[str, ...]) -> str:
         match = _SLOT.fullmatch(part)
         out.append(f"{match.group(1)}={match.group(2)}.{next(it)}" if match is not None else part)
     return "&".join(out)
-
-
-def _read(stream: IO[bytes], length: int) -> bytearray:
-    body = bytearray()
-    while len(body) < length:
-        data = stream.read(length - len(body))
-        if not data:
-            break
-        body += data
-    return body
 
 
 class _BufferedRequest:
