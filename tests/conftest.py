@@ -58,6 +58,52 @@ def pg_server() -> Server:
     return Server(parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres", parts.password)
 
 
+# Debian's PostgreSQL 15, where `make test` installs PostGIS (postgresql-15-postgis-3) when run as root.
+POSTGIS_BIN = Path(os.environ.get("PGWSGI_POSTGIS_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+@contextlib.contextmanager
+def _pg_bin(bindir: Path) -> Iterator[None]:
+    """devtools.devdb with BINDIR's binaries (PGWSGI_PG_BIN), for the time of the block."""
+    before = os.environ.get("PGWSGI_PG_BIN")
+    os.environ["PGWSGI_PG_BIN"] = str(bindir)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PGWSGI_PG_BIN"]
+        else:
+            os.environ["PGWSGI_PG_BIN"] = before
+
+
+@pytest.fixture(scope="session")
+def postgis_server(pg_server: Server) -> Iterator[Server]:
+    """A server with PostGIS: the test server if it has it, else a private PostgreSQL 15 with Debian's PostGIS.
+
+    Skips, saying what to install, where neither is available.
+    """
+    with psycopg.connect(pg_server.dsn("postgres")) as conn:
+        if conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'").fetchone():
+            yield pg_server
+            return
+    from devtools import devdb
+
+    if not (POSTGIS_BIN / "postgres").exists() or not devdb.has_extension("postgis", POSTGIS_BIN):
+        pytest.skip(
+            f"PostGIS is not installed: neither on the test server nor for {POSTGIS_BIN} "
+            "(Debian: apt install postgresql-15-postgis-3, which `make test` does when run as root)"
+        )
+    root = ROOT / ".devdb-postgis"
+    with _pg_bin(POSTGIS_BIN):
+        dsn = devdb.start(root)
+    parts = urlsplit(dsn)
+    try:
+        yield Server(parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres", parts.password)
+    finally:
+        with _pg_bin(POSTGIS_BIN):
+            devdb.stop(root)
+
+
 def load_sql(server: Server, dbname: str, *files: Path) -> None:
     """Run SQL files as the superuser, in one transaction each."""
     with psycopg.connect(server.dsn(dbname), autocommit=False) as conn:
