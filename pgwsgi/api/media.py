@@ -30,6 +30,7 @@ def parse_accept(header: str | None) -> tuple[MediaType, ...]:
                 break  # parameters after q are accept-extensions, not media type parameters
             params.append((name.lower(), value.strip('"')))
         specificity = len(params) - essence.count("*")
-        entries.append((MediaType(type_, subtype or "*", tuple(params), quality), specificity))
+        # No slash: no media type PostgREST knows, printed back as written in PGRST107.
+        entries.append((MediaType(type_, subtype, tuple(params), quality), specificity))
     entries.sort(key=lambda e: (-e[0].quality, -e[1]))
     return tuple(mt for mt, _ in entries) or (ANY,)

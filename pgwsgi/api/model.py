@@ -207,8 +207,8 @@ class MediaType:
 
     @property
     def essence(self) -> str:
-        """`type/subtype`."""
-        return f"{self.type}/{self.subtype}"
+        """`type/subtype`; an entry without a slash (`undefined`) stays as it was written."""
+        return f"{self.type}/{self.subtype}" if self.subtype else self.type
 
     def param(self, name: str) -> str | None:
         """The value of a parameter, if given."""

@@ -16,7 +16,7 @@ from pgwsgi.api.prefer import parse_prefer
 from pgwsgi.api.querystring import canonical_query, parse_query
 from pgwsgi.api.ranges import top_range
 from pgwsgi.config import Config
-from pgwsgi.errors import invalid_schema, rpc_method_error, unsupported_method
+from pgwsgi.errors import invalid_schema, openapi_disabled, rpc_method_error, unsupported_method
 
 
 class Request(Protocol):
@@ -52,7 +52,7 @@ class Request(Protocol):
 
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
-# The root is not parsed yet (the OpenAPI document is not served): nothing it says is read.
+# The root reads no query string and no Prefer header.
 ROOT_QUERY = QueryParams()
 NO_PREFERENCES = Preferences()
 
@@ -158,12 +158,38 @@ def parse(request: Request, target: Target, name: str, config: Config, scan_keys
         raise unsupported_method(method)
     action = action_of(target, method)
     if action == "root":
-        return ApiRequest(
-            method, action, target, name, config.db_schemas[0], False, request.path, ROOT_QUERY, NO_PREFERENCES, ()
-        )
+        return _parse_root(request, config)
     if target == "rpc" and method not in RPC_METHODS:
         raise rpc_method_error(method)
     return _parse_request(request, action, target, name, config, scan_keys)
+
+
+def _parse_root(request: Request, config: Config) -> ApiRequest:
+    """The root: its schema (Accept-Profile) and Accept; a query string or body means nothing there.
+
+    Checked in PostgREST's order: openapi-mode, the profile, the method.
+    """
+    if config.openapi_mode == "disabled":
+        raise openapi_disabled()
+    schema, negotiated = choose_schema(request, config)
+    if request.method not in READ_METHODS:
+        raise unsupported_method(request.method)
+    accept = parse_accept(request.headers.get("Accept"))
+    return ApiRequest(
+        request.method,
+        "root",
+        "root",
+        "",
+        schema,
+        negotiated,
+        request.path,
+        ROOT_QUERY,
+        NO_PREFERENCES,
+        accept,
+        # The pre-request function reads them (request.headers, request.cookies).
+        headers=tuple(request.headers.items()),
+        cookies=tuple(request.cookies.items(multi=True)),
+    )
 
 
 def _payload(body: bytearray, content_type: str, any_keys: bool, scan_keys: KeyScanner) -> Payload:

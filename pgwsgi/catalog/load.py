@@ -15,7 +15,16 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from pgwsgi.catalog.model import CatalogSnapshot, Column, ForeignKey, Function, Parameter, QName, Relation
+from pgwsgi.catalog.model import (
+    CatalogSnapshot,
+    Column,
+    ForeignKey,
+    Function,
+    MediaHandler,
+    Parameter,
+    QName,
+    Relation,
+)
 from pgwsgi.catalog.relationships import build_relationships
 from pgwsgi.catalog.viewkeys import KeyConstraint, KeyDependency, KeyKind, ViewSource, key_dependencies
 
@@ -81,6 +90,8 @@ def load_snapshot(
         composite_rows = cur.fetchall()
         cur.execute(q["unique_keys"])
         unique_rows = cur.fetchall()
+        cur.execute(q["media_handlers"], params)
+        handler_rows = cur.fetchall()
     functions = _functions(fn_rows)
     relations = _relations(rel_rows, col_rows)
     foreign_keys = tuple(
@@ -108,9 +119,15 @@ def load_snapshot(
         composite_types=MappingProxyType(_composite_types(composite_rows)),
         relationships=MappingProxyType(
             build_relationships(
-                foreign_keys, relations, _unique_keys(unique_rows), _computed_relationships(functions), view_keys
+                foreign_keys,
+                relations,
+                _unique_keys(unique_rows),
+                _computed_relationships(functions),
+                view_keys,
+                _table_primary_keys(key_rows),
             )
         ),
+        media_handlers=MappingProxyType(_media_handlers(handler_rows)),
         representations=MappingProxyType(
             {
                 ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (
@@ -145,6 +162,10 @@ def _columns(col_rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[Colum
                 nullable=r["nullable"],
                 default=r["default"],
                 is_array=r["is_array"],
+                data_type=r["data_type"],
+                description=r["description"],
+                max_length=r["max_length"],
+                enum=tuple(r["enum"]),
             )
         )
     return columns
@@ -205,10 +226,22 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
                 outputs=outputs,
                 isolation_level=r["isolation_level"],
                 estimated_rows=r["estimated_rows"],
+                oid=r["oid"],
                 settings=tuple((name, value) for name, sep, value in (c.partition("=") for c in settings) if sep),
             )
         )
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _media_handlers(rows: list[dict[str, Any]]) -> dict[tuple[QName | None, str], MediaHandler]:
+    """(target, media type) -> handler; a later row for the same key (PostgREST's map) replaces an earlier one."""
+    out: dict[tuple[QName | None, str], MediaHandler] = {}
+    for r in rows:
+        target = (r["target_schema"], r["target_name"]) if r["target_name"] is not None else None
+        out[(target, r["media_type"])] = MediaHandler(
+            (r["handler_schema"], r["handler_name"]), target, r["resolved"], r["base_type"], r["aggregate"]
+        )
+    return out
 
 
 def _computed_fields(
@@ -251,6 +284,11 @@ def _computed_relationships(functions: dict[tuple[str, str], tuple[Function, ...
         for fn in overloads
         if fn.row_arg is not None and fn.returns_composite and not fn.outputs
     )
+
+
+def _table_primary_keys(rows: list[dict[str, Any]]) -> dict[QName, tuple[str, ...]]:
+    """The primary key of every table, in any schema: a junction outside the exposed ones has one too."""
+    return {(r["schema"], r["table"]): tuple(r["columns"]) for r in rows if r["kind"] == "p"}
 
 
 def _key_constraints(rows: list[dict[str, Any]]) -> list[KeyConstraint]:

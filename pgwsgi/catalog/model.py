@@ -29,6 +29,12 @@ class Column:
     nullable: bool
     default: str | None
     is_array: bool = False
+    # What the OpenAPI document shows (pgwsgi/openapi): PostgREST's data_type, the
+    # column's COMMENT, character_maximum_length and an enum's labels.
+    data_type: str = ""
+    description: str | None = None
+    max_length: int | None = None
+    enum: tuple[str, ...] = ()
 
     @property
     def is_json(self) -> bool:
@@ -106,6 +112,7 @@ class Function:
     isolation_level: str | None = None  # from `SET default_transaction_isolation`
     settings: tuple[tuple[str, str], ...] = ()  # every `SET name = value` clause
     estimated_rows: float = 0  # `ROWS n`: a set-returning function declared `ROWS 1` is to-one (EMB-COMPUTED)
+    oid: int = 0  # pg_proc.oid: which overloads a role may execute (the OpenAPI root)
 
     @property
     def is_computed_field(self) -> bool:
@@ -139,6 +146,7 @@ class Relationship:
     target_columns: tuple[str, ...]
     junction: Junction | None = None
     function: QName | None = None  # a computed relationship: this function of the origin row (EMB-COMPUTED)
+    inverse: bool = False  # seen from the referenced side of its foreign key (PostgREST's isParent)
 
     @property
     def to_one(self) -> bool:
@@ -149,6 +157,21 @@ class Relationship:
     def is_self(self) -> bool:
         """Origin and target are the same relation."""
         return self.origin == self.target
+
+
+@dataclass(frozen=True)
+class MediaHandler:
+    """What answers a custom media type (M-HANDLER-*): an aggregate, or a function's media-type domain."""
+
+    function: QName  # the aggregate; for a function returning the domain, the domain (applied as a cast)
+    target: QName | None  # the relation (or function) it answers for; None: any (an anyelement aggregate)
+    media_type: str  # the Content-Type it answers with: the domain's name, `*/*` as application/octet-stream
+    base_type: str  # the domain's base type: a bytea body is sent as its bytes
+    aggregate: bool
+
+
+# (target, media type) -> its handler; target None for handlers of any relation.
+MediaHandlers = Mapping[tuple[QName | None, str], MediaHandler]
 
 
 @dataclass(frozen=True)
@@ -169,6 +192,8 @@ class CatalogSnapshot:
     composite_types: Mapping[QName, Relation] = field(default_factory=dict)
     # origin relation -> its relationships (catalog/relationships.py)
     relationships: Mapping[QName, tuple[Relationship, ...]] = field(default_factory=dict)
+    # custom media type handlers (MediaHandler)
+    media_handlers: MediaHandlers = field(default_factory=dict)
     # schema -> fuzzy index of its relation names, built on the first PGRST205 that needs it
     _name_index: dict[str, FuzzySet | None] = field(default_factory=dict, compare=False, repr=False)
     # (relation, output type) -> each column's representation function, computed once per pair

@@ -22,6 +22,17 @@ where c.relkind in ('r', 'v', 'm', 'f', 'p')
 order by 1, 2;
 
 -- name: columns
+-- data_type, description, max_length, enum and a domain's default are what the
+-- OpenAPI document shows, computed as PostgREST's schema cache does.
+with recursive domains as (
+  -- Each domain with the type it finally rests on (domains over domains included).
+  select t.oid, t.typbasetype as base from pg_type t where t.typtype = 'd'
+  union all
+  select d.oid, b.typbasetype from domains d join pg_type b on b.oid = d.base and b.typtype = 'd'
+),
+base_types as (
+  select d.oid, d.base from domains d join pg_type b on b.oid = d.base where b.typtype <> 'd'
+)
 select n.nspname as schema,
        c.relname as relation,
        a.attname as name,
@@ -30,7 +41,8 @@ select n.nspname as schema,
        tn.nspname as type_schema,
        t.typname as type_name,
        coalesce(bt.typname, t.typname) as base_type,
-       not a.attnotnull as nullable,
+       -- A NOT NULL domain makes its columns not nullable too.
+       not (a.attnotnull or (t.typtype = 'd' and t.typnotnull)) as nullable,
        -- Generated columns have an expression but no default; identity columns have
        -- no pg_attrdef row but default to their sequence (used by missing=default).
        case when a.attgenerated <> '' then null
@@ -43,8 +55,22 @@ select n.nspname as schema,
                join pg_namespace sn on sn.oid = s.relnamespace
                where dep.classid = 'pg_class'::regclass and dep.refclassid = 'pg_class'::regclass
                  and dep.refobjid = a.attrelid and dep.refobjsubid = a.attnum and dep.deptype = 'i')
+            -- A domain's default applies where the column has none.
+            when d.adbin is null and t.typtype = 'd' then pg_get_expr(t.typdefaultbin, 0)
             else pg_get_expr(d.adbin, d.adrelid) end as "default",
-       t.typcategory = 'A' as is_array
+       t.typcategory = 'A' as is_array,
+       col_description(c.oid, a.attnum) as description,
+       information_schema._pg_char_max_length(information_schema._pg_truetypid(a.*, t.*),
+                                              information_schema._pg_truetypmod(a.*, t.*))::int as max_length,
+       -- Built-in types are named without their modifier, domains over them by the
+       -- built-in type; other types keep their full name (PostgREST's data_type).
+       case when bt2.oid is not null and bt2.typnamespace = 'pg_catalog'::regnamespace
+              then format_type(bt2.oid, null)
+            when bt2.oid is null and t.typnamespace = 'pg_catalog'::regnamespace
+              then format_type(a.atttypid, null)
+            else format_type(a.atttypid, a.atttypmod) end as data_type,
+       coalesce((select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e
+                 where e.enumtypid = coalesce(bt2.oid, t.oid)), '{}') as enum
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid
 join pg_namespace n on n.oid = c.relnamespace
@@ -52,6 +78,8 @@ join pg_type t on t.oid = a.atttypid
 join pg_namespace tn on tn.oid = t.typnamespace
 left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+left join base_types dbt on dbt.oid = t.oid
+left join pg_type bt2 on bt2.oid = dbt.base
 where a.attnum > 0
   and not a.attisdropped
   and c.relkind in ('r', 'v', 'm', 'f', 'p')
@@ -103,6 +131,7 @@ order by 1;
 -- name: functions
 select n.nspname as schema,
        p.proname as name,
+       p.oid::int8 as oid,
        coalesce(p.proargnames, '{}') as arg_names,
        coalesce(p.proallargtypes::oid[], p.proargtypes::oid[]) as arg_types_oids,
        array(select format_type(t, null) from unnest(coalesce(p.proallargtypes::oid[], p.proargtypes::oid[])) t)
@@ -178,7 +207,14 @@ where c.castcontext = 'i'
 select n.nspname as schema, c.relname as relation, a.attname as name, a.attnum as position,
        format_type(a.atttypid, a.atttypmod) as type, tn.nspname as type_schema, t.typname as type_name,
        coalesce(bt.typname, t.typname) as base_type, true as nullable, null::text as "default",
-       t.typcategory = 'A' as is_array
+       t.typcategory = 'A' as is_array,
+       col_description(c.oid, a.attnum) as description,
+       information_schema._pg_char_max_length(information_schema._pg_truetypid(a.*, t.*),
+                                              information_schema._pg_truetypmod(a.*, t.*))::int as max_length,
+       case when t.typnamespace = 'pg_catalog'::regnamespace then format_type(a.atttypid, null)
+            else format_type(a.atttypid, a.atttypmod) end as data_type,
+       coalesce((select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e
+                 where e.enumtypid = t.oid), '{}') as enum
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -198,3 +234,40 @@ from pg_constraint con
 join pg_class c on c.oid = con.conrelid
 join pg_namespace n on n.oid = c.relnamespace
 where con.contype in ('p', 'u') and n.nspname not in ('pg_catalog', 'information_schema');
+
+-- name: media_handlers
+-- Custom media types (M-HANDLER-*): domains named like a media type ('text/html',
+-- or '*/*' for any), and what produces them: an aggregate of the exposed schemas
+-- over a relation's rows or anyelement, or a function of the exposed schemas that
+-- returns one such domain. PostgREST's mediaHandlers query, with the domain's base type.
+with media_types as (
+  select t.oid, lower(t.typname) as media_type, t.typnamespace,
+         case t.typname when '*/*' then 'application/octet-stream' else t.typname end as resolved,
+         b.typname as base_type
+  from pg_type t
+  join pg_type b on t.typbasetype = b.oid
+  where t.typbasetype <> 0
+    and (t.typname ~* '^[A-Za-z0-9.-]+/[A-Za-z0-9.\+-]+$' or t.typname = '*/*')
+)
+select pn.nspname as handler_schema, p.proname as handler_name,
+       case when a.oid = 'anyelement'::regtype then null else an.nspname end as target_schema,
+       case when a.oid = 'anyelement'::regtype then null else a.typname end as target_name,
+       m.media_type, m.resolved, m.base_type, true as aggregate
+from media_types m
+join pg_proc p on p.prorettype = m.oid
+join pg_namespace pn on pn.oid = p.pronamespace
+join pg_aggregate agg on agg.aggfnoid = p.oid
+join pg_type a on a.oid = p.proargtypes[0]
+join pg_namespace an on an.oid = a.typnamespace
+where pn.nspname = any(%(schemas)s)
+  and p.pronargs = 1
+  and (a.oid = 'anyelement'::regtype
+       or exists (select 1 from pg_class c where c.reltype = a.oid and c.relkind in ('v', 'r', 'm', 'f', 'p')))
+union all
+select tn.nspname, t.typname, pn.nspname, p.proname, m.media_type, m.resolved, m.base_type, false
+from pg_proc p
+join pg_namespace pn on pn.oid = p.pronamespace
+join media_types m on p.prorettype = m.oid
+join pg_type t on t.oid = m.oid
+join pg_namespace tn on tn.oid = m.typnamespace
+where pn.nspname = any(%(schemas)s) and not p.proretset and p.prokind = 'f';

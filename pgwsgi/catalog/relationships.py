@@ -4,6 +4,10 @@ The derivation follows PostgREST's order, because each step feeds the next: ever
 foreign key's many-to-one (one-to-one on a unique key), the same for the views
 that expose its columns, many-to-many through junctions among all of those (so a
 view can be a junction), and last the inverse of each.
+
+A many-to-many through a junction outside the exposed schemas is kept, as PostgREST
+keeps it until it removes internal objects: embeds never use it (plan/embed.py skips
+it), but it still tells the PGRST200 hint that its origin has relationships.
 """
 
 from __future__ import annotations
@@ -59,18 +63,23 @@ def _through_views(forward: list[Relationship], deps: Sequence[KeyDependency]) -
     return out
 
 
-def _many_to_many(forward: list[Relationship], relations: Mapping[QName, Relation]) -> list[Relationship]:
-    """A junction: two distinct foreign keys whose columns all lie in its primary key (EMB-M2M)."""
+def _many_to_many(
+    forward: list[Relationship], relations: Mapping[QName, Relation], table_keys: Mapping[QName, tuple[str, ...]]
+) -> list[Relationship]:
+    """A junction: two distinct foreign keys whose columns all lie in its primary key (EMB-M2M).
+
+    TABLE_KEYS are the primary keys of tables outside the exposed RELATIONS.
+    """
     by_junction: dict[QName, list[Relationship]] = defaultdict(list)
     for r in forward:
         if r.cardinality == "many-to-one":
             by_junction[r.origin].append(r)
     out = []
     for junction, fks in by_junction.items():
-        jrel = relations.get(junction)  # a junction outside the exposed schemas is none
-        if jrel is None or not jrel.primary_key:
+        jrel = relations.get(junction)
+        pk = set(jrel.primary_key if jrel is not None else table_keys.get(junction, ()))
+        if not pk:
             continue
-        pk = set(jrel.primary_key)
         for a, b in itertools.permutations(fks, 2):
             if a.constraint == b.constraint or not set(a.origin_columns) | set(b.origin_columns) <= pk:
                 continue
@@ -83,7 +92,7 @@ def _many_to_many(forward: list[Relationship], relations: Mapping[QName, Relatio
 
 def _inverse(r: Relationship) -> Relationship:
     card: Cardinality = "one-to-many" if r.cardinality == "many-to-one" else "one-to-one"
-    return Relationship(r.target, r.origin, card, r.constraint, r.target_columns, r.origin_columns)
+    return Relationship(r.target, r.origin, card, r.constraint, r.target_columns, r.origin_columns, inverse=True)
 
 
 def build_relationships(
@@ -92,29 +101,34 @@ def build_relationships(
     unique_keys: dict[QName, list[frozenset[str]]] | None = None,
     computed: tuple[Function, ...] = (),
     view_keys: Sequence[KeyDependency] = (),
+    table_keys: Mapping[QName, tuple[str, ...]] | None = None,
 ) -> dict[QName, tuple[Relationship, ...]]:
     """Every relationship between exposed relations, grouped by origin.
 
     UNIQUE_KEYS are each table's unique column sets, COMPUTED the functions that
-    define computed relationships, VIEW_KEYS the table keys that views expose.
+    define computed relationships, VIEW_KEYS the table keys that views expose,
+    TABLE_KEYS the primary keys of tables in any schema (internal junctions).
     """
     forward = _forward(foreign_keys, unique_keys or {})
     forward += _through_views(forward, view_keys)
-    found = forward + _many_to_many(forward, relations) + [_inverse(r) for r in forward]
+    found = forward + _many_to_many(forward, relations, table_keys or {}) + [_inverse(r) for r in forward]
     out: dict[QName, list[Relationship]] = defaultdict(list)
     for r in found:
         if r.origin in relations and r.target in relations:
             out[r.origin].append(r)
     for fn in computed:
-        # A function of the origin's row returning the target's rows overrides a detected
-        # relationship of the same name (EMB-COMPUTED).
+        # A function of the origin's row returning the target's rows overrides the detected
+        # relationships to the relation its qualified name names (EMB-COMPUTED): PostgREST
+        # keys both by (origin, target or function) and lets the function win. Other computed
+        # relationships stay, whatever they return.
         assert fn.row_arg is not None
         origin, target = fn.row_arg, (fn.return_type_schema, fn.return_type)
         if target not in relations:
             continue  # PostgREST relates only functions returning a table's or view's rows
         card: Cardinality = "one-to-many" if fn.returns_set and fn.estimated_rows != 1 else "many-to-one"
-        out[origin] = [r for r in out[origin] if r.target[1] != fn.name]
-        out[origin].append(Relationship(origin, target, card, fn.name, (), (), None, (fn.schema, fn.name)))
+        name = (fn.schema, fn.name)
+        out[origin] = [r for r in out[origin] if r.function is not None or r.target != name]
+        out[origin].append(Relationship(origin, target, card, fn.name, (), (), None, name))
     # PostgREST sorts each origin's relationships (its derived Ord), which is the order
     # PGRST201 lists the candidates in.
     return {k: tuple(sorted(v, key=_postgrest_order)) for k, v in out.items()}

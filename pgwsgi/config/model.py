@@ -63,6 +63,7 @@ class Config:
     log_level: str = "error"
     log_query: bool = False
     openapi_mode: str = "follow-privileges"
+    openapi_version: str = "2.0"  # pgwsgi: which document answers a plain GET /
     openapi_security_active: bool = False
     openapi_server_proxy_uri: str | None = None
     # None only on a hand-built Config: the loaders fill it with server_host, as PostgREST does.

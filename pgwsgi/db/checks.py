@@ -24,6 +24,10 @@ def check_for(action: ActionPlan) -> Check | None:
     Without a check the transaction ends in the same round trip as the main
     statement (db/transaction.py), so None is worth returning wherever it is true.
     """
+    if isinstance(action, ReadPlan | MutatePlan) and action.explain is not None:
+        return None  # an execution plan is answered as it is: no row count to check (M-PLAN)
+    if isinstance(action, CallPlan) and action.read.explain is not None:
+        return None
     if isinstance(action, ReadPlan):
         return _singular(action.media)
     if isinstance(action, MutatePlan):

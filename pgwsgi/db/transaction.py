@@ -14,11 +14,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
+from psycopg.pq.abc import PGresult
 
 from pgwsgi.auth import Identity
 from pgwsgi.db.checks import Check, check_for
 from pgwsgi.db.pool import Database
-from pgwsgi.db.wire import Step
+from pgwsgi.db.wire import Step, Wire
 from pgwsgi.errors import ApiError, client_error, from_pg_error, invalid_body, invalid_byte_sequence, keys_differ
 from pgwsgi.plan.model import Plan
 from pgwsgi.sql import Statement, Statements
@@ -65,6 +66,9 @@ def run(db: Database, plan: Plan, statements: Statements | None, identity: Ident
     (e.g. a singular response that is not one row); the transaction is then
     rolled back. AFTER runs next (the EXPLAIN of a planned count); its first
     value is returned too.
+
+    For the plan media type (M-PLAN) the main statement is an EXPLAIN, and the
+    row is {"plan": its output}, every row of it ended by a newline.
     """
     if plan.tx is None or statements is None:
         return NO_RESULT
@@ -78,6 +82,7 @@ def run(db: Database, plan: Plan, statements: Statements | None, identity: Ident
         commit=tx.commit,
         is_anonymous=identity.is_anonymous,
         check=check_for(plan.action),
+        explain=plan.explain is not None,
     )
 
 
@@ -90,10 +95,13 @@ def _run(
     commit: bool,
     is_anonymous: bool,
     check: Check | None,
+    explain: bool = False,
 ) -> TxResult:
     with db.connection() as conn:
         try:
-            wire = db.wire(conn)
+            # An EXPLAIN's text varies with its options and it is a debugging aid: sent
+            # unprepared, it takes no slot among the connection's prepared statements.
+            wire = Wire(conn, prepare=False) if explain else db.wire(conn)
             level = (isolation or "read committed").strip("'\" ").lower()
             steps = [_BEGIN.get((level, read_only), _BEGIN[("read committed", read_only)])]
             steps.append(_step(conn, statements.settings))
@@ -105,6 +113,8 @@ def _run(
             if check is None and statements.after is None:
                 # Nothing to look at between the main statement and the end: one round trip.
                 results = wire.run([*steps, *ending])
+                if explain:
+                    return TxResult({"plan": _plan_output(results[main])})
                 return TxResult(wire.load_row(results[main]))
             results = wire.run(steps)
             row = wire.load_row(results[main])
@@ -128,6 +138,11 @@ def _run(
         except BaseException:
             _rollback(conn)
             raise
+
+
+def _plan_output(res: PGresult) -> bytes:
+    """EXPLAIN's rows, each ended by a newline as PostgREST's `BS.unlines` does: many for TEXT, one for JSON."""
+    return b"".join(bytes(res.get_value(i, 0) or b"") + b"\n" for i in range(res.ntuples))
 
 
 def _step(conn: psycopg.Connection[Any], statement: Statement) -> Step:

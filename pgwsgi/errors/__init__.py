@@ -37,6 +37,7 @@ from pgwsgi.errors.pgrst import (
     not_implemented,
     not_singular,
     offset_past_end,
+    openapi_disabled,
     parse_error,
     pool_timeout,
     put_filters,
@@ -52,10 +53,13 @@ from pgwsgi.errors.pgrst import (
     unsupported_method,
 )
 from pgwsgi.errors.postgres import (
+    bigint_out_of_range,
+    duplicate_alias,
     from_pg_error,
     invalid_byte_sequence,
     sqlstate_status,
     undefined_column,
+    undefined_text_search_config,
     undefined_type,
 )
 from pgwsgi.errors.render import render_error, status_line
@@ -70,6 +74,9 @@ __all__ = [
     "status_line",
     "undefined_column",
     "undefined_type",
+    "duplicate_alias",
+    "bigint_out_of_range",
+    "undefined_text_search_config",
     "connection_error",
     "client_error",
     "no_schema_cache",
@@ -100,6 +107,7 @@ __all__ = [
     "max_affected_exceeded",
     "invalid_path",
     "not_implemented",
+    "openapi_disabled",
     "max_affected_needs_set",
     "no_relationship",
     "ambiguous_relationship",

@@ -214,6 +214,11 @@ def invalid_path() -> ApiError:
     return ApiError(404, "PGRST125", "Invalid path specified in request URL")
 
 
+def openapi_disabled() -> ApiError:
+    """PGRST126: the root, with openapi-mode = disabled and no db-root-spec."""
+    return ApiError(404, "PGRST126", "Root endpoint metadata is disabled")
+
+
 def not_implemented(details: str) -> ApiError:
     """PGRST127: a feature PostgREST has and pgwsgi does not yet, or one PostgREST refuses too."""
     return ApiError(400, "PGRST127", "Feature not implemented", details)

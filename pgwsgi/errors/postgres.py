@@ -127,6 +127,25 @@ def undefined_column(relation: str, name: str) -> ApiError:
     return ApiError(400, "42703", f"column {relation}.{name} does not exist")
 
 
+def duplicate_alias(alias: str) -> ApiError:
+    """42712, as PostgreSQL words it: one alias twice in a FROM (two embeds of one name, as PostgREST builds them)."""
+    return ApiError(400, "42712", f'table name "{alias}" specified more than once')
+
+
+def bigint_out_of_range() -> ApiError:
+    """22003, as PostgreSQL words it: a limit, offset or range bound past 64 bits (PostgREST's SQL carries them)."""
+    return ApiError(400, "22003", "bigint out of range")
+
+
+def undefined_text_search_config(name: str) -> ApiError:
+    """42704, as PostgreSQL words it for a configuration name it does not know.
+
+    An all-digit name would be read as an OID by `::regconfig` and fail as an
+    internal error (XX000); it is refused as the unknown name it is instead.
+    """
+    return ApiError(400, "42704", f'text search configuration "{name}" does not exist')
+
+
 def undefined_type(name: str) -> ApiError:
     """42704, as PostgreSQL words it: a cast to a type that does not exist."""
     return ApiError(400, "42704", f'type "{name}" does not exist')

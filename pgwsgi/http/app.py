@@ -49,6 +49,9 @@ class App:
         self.scan_keys = functools.partial(scan_keys, self.db)
         self.shapes = Shapes(config, self.scan_keys)
         self.gunicorn_names_server = _name_gunicorn_server()
+        # db-root-spec answers the root in place of the OpenAPI document, unless the root is disabled.
+        spec = config.db_root_spec if config.openapi_mode != "disabled" else None
+        self.root_spec = spec.rpartition(".")[2] if spec else None
 
     def start(self) -> None:
         """Open the pool, load the catalog and listen for reloads (after the fork)."""
@@ -105,7 +108,7 @@ class App:
         request.environ["pgwsgi.role"] = identity.role  # for the access log (deploy/gunicorn.conf.py)
         timer.lap("jwt")
         snapshot = self.catalog.current()
-        target, name = route(request.path)
+        target, name = route(request.path, self.root_spec)
         shape = self.shapes.key(request, target, snapshot)
         known = self.shapes.lookup(shape, identity) if shape is not None else None
         if known is not None:
@@ -119,11 +122,14 @@ class App:
             statements = compose(plan, req, identity, self.config)
             if shape is not None:
                 self.shapes.learn(shape, req, plan, statements, snapshot, identity)
-        timer.lap("plan")
+        if plan.tx is not None:
+            # OPTIONS has no transaction: PostgREST's Server-Timing then lists jwt, parse and response.
+            timer.lap("plan")
         result = run(self.db, plan, statements, identity)
         if plan.sign_token:
             result = result.with_body(self.auth.sign_claims(result.row.get("body")))
-        timer.lap("transaction")
+        if plan.tx is not None:
+            timer.lap("transaction")
         response = render(req, plan, result, self.config.client_error_verbosity)
         timer.lap("response")
         return _succeeded(response, timer)

@@ -6,15 +6,16 @@ from pgwsgi.api.model import Target
 from pgwsgi.errors import invalid_path
 
 
-def route(path: str) -> tuple[Target, str]:
+def route(path: str, root_spec: str | None = None) -> tuple[Target, str]:
     """(target, name) for PATH, or 404 PGRST125 for any other shape.
 
     A name is one non-empty path segment; a trailing slash is refused. (Three
     string checks, where werkzeug's URL map cost 12-20 us per request for the
-    same three rules.)
+    same three rules.) With ROOT_SPEC (db-root-spec) the root is a call of that
+    function, as /rpc/<root_spec> is.
     """
     if path in ("/", ""):
-        return "root", ""
+        return ("rpc", root_spec) if root_spec else ("root", "")
     if not path.endswith("/"):
         # Leading slashes are one slash, as they were for the werkzeug map this replaced.
         parts = path.lstrip("/").split("/")

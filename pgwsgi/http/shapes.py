@@ -69,6 +69,7 @@ _SENTINEL = "Zq{}pgwsgiSlotQz"
 _SENTINEL_MARK = "pgwsgiSlot"
 _SENTINEL_SPLIT = re.compile(r"Zq(\d+)pgwsgiSlotQz")
 _BODY_METHODS = ("POST", "PATCH")
+_PLAN_MEDIA = "application/vnd.pgrst.plan"
 _JSON = "application/json"
 
 
@@ -121,9 +122,16 @@ class Shapes:
             with self._lock:
                 self._shapes.clear()
                 self._snapshot = snapshot
+        if target == "root":
+            # The OpenAPI document: rare, and its transaction's answer is not a body to bind into.
+            return None
         environ = request.environ
         method = environ.get("REQUEST_METHOD", "")
         if method not in ("GET", "HEAD", "POST", "PATCH", "DELETE"):
+            return None
+        accept = environ.get("HTTP_ACCEPT")
+        if accept and self.config.db_plan_enabled and _PLAN_MEDIA in accept.lower():
+            # An execution plan (M-PLAN) is a debugging aid, run unprepared and read whole: never a shape.
             return None
         raw = environ.get("QUERY_STRING", "")
         template, values = _template(raw, slotted=target != "rpc")
@@ -151,7 +159,7 @@ class Shapes:
             method,
             environ.get("PATH_INFO", ""),
             template,
-            environ.get("HTTP_ACCEPT"),
+            accept,
             environ.get("HTTP_PREFER"),
             environ.get("HTTP_RANGE"),
             environ.get("HTTP_ACCEPT_PROFILE"),

@@ -84,7 +84,10 @@ def _plan(
 ) -> CallPlan:
     read_only = req.method in ("GET", "HEAD") or fn.volatility in ("i", "s")
     rel, shape = _result_relation(fn, snapshot)
-    read = plan_read_of(req, rel, snapshot, config)
+    # PostgREST looks handlers up by the function's schema and its table's name, or its own name.
+    read = plan_read_of(
+        req, rel, snapshot, config, handled_as=(fn.schema, rel.name if fn.returns_composite else fn.name)
+    )
     max_affected = req.preferences.max_affected if req.preferences.handling == "strict" else None
     if max_affected is not None and not fn.returns_set:
         raise max_affected_needs_set()

@@ -28,6 +28,16 @@ def resolve_relationship(
 
 
 def _candidates(snapshot: CatalogSnapshot, origin: QName, schema: str) -> list[Relationship]:
+    """The relationships from ORIGIN an embed may use: to SCHEMA, not through an internal junction."""
+    return [
+        r
+        for r in _to_schema(snapshot, origin, schema)
+        if r.junction is None or r.junction.relation in snapshot.relations
+    ]
+
+
+def _to_schema(snapshot: CatalogSnapshot, origin: QName, schema: str) -> list[Relationship]:
+    """Every relationship from ORIGIN to SCHEMA, those through internal junctions included (PostgREST's map key)."""
     return [r for r in snapshot.relationships.get(origin, ()) if r.target[0] == schema]
 
 
@@ -75,9 +85,13 @@ def _no_relationship(snapshot: CatalogSnapshot, origin: Relation, item: SelectRe
 
 
 def _relationship_hint(snapshot: CatalogSnapshot, parent: str, child: str, schema: str) -> str | None:
-    """PostgREST's noRelBetweenHint: a close target when the parent has relationships, else a close parent."""
-    rels = _candidates(snapshot, (schema, parent), schema)
-    if rels:
+    """PostgREST's noRelBetweenHint: a close target when the parent has relationships, else a close parent.
+
+    As in PostgREST, a parent whose only relationships go through internal junctions
+    has relationships (its map keeps the key, emptied), so it gets no hint at all.
+    """
+    if _to_schema(snapshot, (schema, parent), schema):
+        rels = _candidates(snapshot, (schema, parent), schema)
         scored = FuzzySet(r.target[1] for r in rels).get(child)
         close = next((value for score, value in scored if score < 1.0), None)  # never the name asked for
         return f"Perhaps you meant '{close}' instead of '{child}'." if close else None

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pgwsgi.api.model import JsonStep, OpExpr, Payload
-from pgwsgi.catalog.model import Column, Function, Parameter, QName, Relation, Relationship
+from pgwsgi.catalog.model import Column, Function, MediaHandler, Parameter, QName, Relation, Relationship
+from pgwsgi.openapi import ApiDescription
 
 TypeName = tuple[str, str]  # (schema, typname), checked against the catalog
 
@@ -118,7 +119,27 @@ class PlanOrder:
     embed: EmbedPlan | None = None  # `order=rel(col)`: REF is a column of this to-one embed (Q-ORDER-RELATED)
 
 
-Media = Literal["json", "object", "object-stripped", "array-stripped", "csv"]
+# "custom": a media type handler of the database answers (M-HANDLER-*); "geojson": PostGIS's GeoJSON.
+Media = Literal["json", "object", "object-stripped", "array-stripped", "csv", "geojson", "custom"]
+
+ExplainFormat = Literal["text", "json"]
+ExplainOption = Literal["analyze", "verbose", "settings", "buffers", "wal"]
+
+
+@dataclass(frozen=True)
+class Explain:
+    """`Accept: application/vnd.pgrst.plan`: the main statement is EXPLAINed instead of answered (M-PLAN).
+
+    The plan's `media` stays the media type the explained query would produce (`for=`).
+    """
+
+    format: ExplainFormat
+    options: tuple[ExplainOption, ...]  # in PostgREST's order: analyze, verbose, settings, buffers, wal
+
+    @property
+    def analyze(self) -> bool:
+        """Whether the statement really runs (EXPLAIN ANALYZE)."""
+        return "analyze" in self.options
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +151,8 @@ class ReadPlan(ReadNode):
     content_type: str
     max_rows: int | None = None
     legacy_names: tuple[tuple[str, str], ...] = ()  # embeds addressed by relation name despite an alias
+    explain: Explain | None = None  # the plan media type (content_type is then the plan's)
+    handler: MediaHandler | None = None  # the media type handler when media is "custom"
 
 
 def has_aggregates(output: tuple[OutputColumn, ...]) -> bool:
@@ -170,6 +193,8 @@ class MutatePlan:
     content_type: str
     max_affected: int | None  # enforced only with handling=strict
     count: bool  # Prefer: count=exact|estimated, for Content-Range
+    explain: Explain | None = None  # the plan media type (content_type is then the plan's)
+    handler: MediaHandler | None = None  # the media type handler when media is "custom"
 
 
 Shape = Literal["scalar", "setof-scalar", "composite", "setof-composite", "void"]
@@ -205,6 +230,24 @@ class FunctionInfo:
     function: Function
 
 
+OpenApiVersion = Literal["2.0", "3.1"]
+
+
+@dataclass(frozen=True)
+class RootPlan:
+    """GET or HEAD on the root: one OpenAPI document of one schema (plan/root.py)."""
+
+    description: ApiDescription  # every object of the schema, before privileges are applied
+    version: OpenApiVersion
+    content_type: str
+    follow_privileges: bool  # keep only what the transaction reports the role may use
+
+
+@dataclass(frozen=True)
+class RootInfo:
+    """OPTIONS on the root: answered without a transaction."""
+
+
 @dataclass(frozen=True)
 class TxPlan:
     """How the request's one transaction runs."""
@@ -213,7 +256,7 @@ class TxPlan:
     commit: bool  # db-tx-end, overridden by Prefer: tx where allowed
 
 
-ActionPlan = ReadPlan | MutatePlan | CallPlan | RelationInfo | FunctionInfo
+ActionPlan = ReadPlan | MutatePlan | CallPlan | RelationInfo | FunctionInfo | RootPlan | RootInfo
 
 
 @dataclass(frozen=True)
@@ -228,3 +271,13 @@ class Plan:
     def function(self) -> Function | None:
         """The function a call runs: its isolation level and settings apply to the transaction."""
         return self.action.function if isinstance(self.action, CallPlan) else None
+
+    @property
+    def explain(self) -> Explain | None:
+        """The EXPLAIN asked for by the plan media type, if any: the answer is then the execution plan."""
+        action = self.action
+        if isinstance(action, ReadPlan | MutatePlan):
+            return action.explain
+        if isinstance(action, CallPlan):
+            return action.read.explain
+        return None

@@ -59,6 +59,8 @@ def build_mutation(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, p
         content_type=read.content_type,
         max_affected=prefs.max_affected if prefs.handling == "strict" and kind in ("update", "delete") else None,
         count=prefs.count in ("exact", "estimated"),
+        explain=read.explain,
+        handler=read.handler,
     )
 
 

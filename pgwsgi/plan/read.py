@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pgwsgi.api.model import (
     ApiRequest,
     Condition,
@@ -15,11 +17,13 @@ from pgwsgi.api.model import (
     SelectRelation,
 )
 from pgwsgi.api.ranges import cap, limit_offset
-from pgwsgi.catalog.model import CatalogSnapshot, QName, Relation
+from pgwsgi.catalog.model import CatalogSnapshot, Column, QName, Relation, Relationship
 from pgwsgi.config import Config
 from pgwsgi.errors import (
+    ApiError,
     aggregates_disabled,
     aliased_target_name,
+    duplicate_alias,
     not_embedded,
     not_implemented,
     related_order_not_to_one,
@@ -43,7 +47,7 @@ from pgwsgi.plan.model import (
     TypeName,
     has_aggregates,
 )
-from pgwsgi.plan.negotiate import negotiate
+from pgwsgi.plan.negotiate import Handlers, negotiate_media
 
 JSON: QName = ("pg_catalog", "json")
 TEXT: QName = ("pg_catalog", "text")
@@ -67,11 +71,21 @@ def build_read(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, for_w
 
 
 def plan_read_of(
-    req: ApiRequest, rel: Relation, snapshot: CatalogSnapshot, config: Config, for_write: bool = False
+    req: ApiRequest,
+    rel: Relation,
+    snapshot: CatalogSnapshot,
+    config: Config,
+    for_write: bool = False,
+    handled_as: QName | None = None,
 ) -> ReadPlan:
-    """The read of REL as REQ asks for it (also the result of a function call)."""
+    """The read of REL as REQ asks for it (also the result of a function call).
+
+    HANDLED_AS names whose media type handlers apply (a call's function or its
+    table); REL's own by default.
+    """
     q = req.query
-    media, content_type = negotiate(req.accept)
+    handlers = Handlers(snapshot.media_handlers, handled_as or (rel.schema, rel.name), _default_select(q.select))
+    media, content_type, explain, handler = negotiate_media(req.accept, config.db_plan_enabled, handlers)
     reject_invalid_preferences(req.preferences)
     target = TEXT if media == "csv" else JSON
     ctx = _Level(req, snapshot, config, target)
@@ -83,7 +97,7 @@ def plan_read_of(
     embeds = _embeds_by_key(output)
     conditions: tuple[Condition, ...] = (*q.root_filters(), *q.root_logic())
     where = tuple(_condition(c, rel, snapshot, embeds) for c in conditions)
-    order = tuple(_order_term(t, rel, snapshot, embeds) for t in q.root_order())
+    order = tuple(_order_term(t, rel, snapshot, output, 1) for t in q.root_order())
     limit, offset = (None, 0) if for_write else page(req, config)
     return ReadPlan(
         relation=rel,
@@ -97,7 +111,17 @@ def plan_read_of(
         content_type=content_type,
         max_rows=config.db_max_rows,
         legacy_names=tuple(ctx.legacy),
+        explain=explain,
+        handler=handler,
     )
+
+
+def _default_select(select: tuple[SelectItem, ...]) -> bool:
+    """Whether the select is the plain `*`: a relation's own handlers take its whole rows only."""
+    if len(select) != 1 or not isinstance(select[0], SelectField):
+        return False
+    item = select[0]
+    return item.field.name == "*" and item.aggregate is None and item.alias is None
 
 
 def reject_invalid_preferences(p: Preferences) -> None:
@@ -138,6 +162,7 @@ class _Level:
         self.legacy: list[tuple[str, str]] = []  # (relation name, alias) pairs addressed the old way
 
     def outputs(self, items: tuple[SelectItem, ...], rel: Relation, path: EmbedPath) -> tuple[OutputColumn, ...]:
+        _refuse_twice_embedded(items, rel, len(path) + 1)
         out = tuple(self.output(item, rel, path) for item in items)
         return _expand_star(out, rel, self.snapshot, self.target)
 
@@ -186,15 +211,21 @@ class _Level:
             limit = (
                 min(limit, self.config.db_max_rows) if limit is not None else self.config.db_max_rows
             )  # EMB-MAX-ROWS
-        output = self.outputs(item.children, target, here) if item.children else ()
+        try:
+            output = self.outputs(item.children, target, here) if item.children else ()
+            where = tuple(_condition(c, target, self.snapshot, _embeds_by_key(output)) for c in conditions)
+            # Related orders work inside embeds too (`tasks.order=projects(id)`), on this embed's own embeds.
+            order_terms = tuple(_order_term(t, target, self.snapshot, output, len(here) + 1) for t in order)
+        except ApiError as err:
+            raise _as_aliased(err, target, relationship, len(here)) from None
         if item.spread and not relationship.to_one and has_aggregates(output):
             raise not_implemented("Aggregates are not implemented for one-to-many or many-to-many spreads.")
         plan = EmbedPlan(
             relationship=relationship,
             relation=target,
             output=output,
-            where=tuple(_condition(c, target, self.snapshot, _embeds_by_key(output)) for c in conditions),
-            order=tuple(PlanOrder(_ref(t.field, target, self.snapshot), t.direction, t.nulls) for t in order),
+            where=where,
+            order=order_terms,
             limit=limit,
             offset=offset,
             inner=item.join == "inner",
@@ -202,6 +233,33 @@ class _Level:
             spread=item.spread,
         )
         return OutputColumn(None, key, embed=plan)
+
+
+def _refuse_twice_embedded(items: tuple[SelectItem, ...], parent: Relation, depth: int) -> None:
+    """Two embeds of one name at one level: PostgREST's SQL names both joins alike and PostgreSQL refuses it.
+
+    Its join alias is `<parent>_<alias or name>_<depth>`, so the error names that
+    alias; pgwsgi answers the same error rather than an object with a key twice.
+    """
+    seen: set[str] = set()
+    for item in items:
+        if isinstance(item, SelectRelation):
+            key = item.alias or item.name
+            if key in seen:
+                raise duplicate_alias(f"{parent.name}_{key}_{depth}")
+            seen.add(key)
+
+
+def _as_aliased(err: ApiError, target: Relation, relationship: Relationship, depth: int) -> ApiError:
+    """An unknown column of an embedded relation, named as PostgreSQL names it under PostgREST's alias.
+
+    PostgREST's SQL calls an embedded table `<name>_<depth>` (a many-to-many
+    target keeps its name), so the message reads `column cities_1.x does not exist`.
+    """
+    prefix = f"column {target.name}."
+    if err.code != "42703" or relationship.junction is not None or not err.message.startswith(prefix):
+        return err
+    return undefined_column(f"{target.name}_{depth}", err.message[len(prefix) :].removesuffix(" does not exist"))
 
 
 def _output(item: SelectField, rel: Relation, snapshot: CatalogSnapshot, target: QName) -> OutputColumn:
@@ -267,13 +325,68 @@ def _embeds_by_key(output: tuple[OutputColumn, ...]) -> dict[str, EmbedPlan]:
     return found
 
 
-def _order_term(t: OrderTerm, rel: Relation, snapshot: CatalogSnapshot, embeds: dict[str, EmbedPlan]) -> PlanOrder:
-    """An ORDER BY term; `rel(col)` orders by a column of a to-one embed (Q-ORDER-RELATED)."""
+def _order_term(
+    t: OrderTerm, rel: Relation, snapshot: CatalogSnapshot, output: tuple[OutputColumn, ...], depth: int
+) -> PlanOrder:
+    """An ORDER BY term of the level whose select is OUTPUT; DEPTH is the depth of its embeds (1 at the root).
+
+    `rel(key)` orders by a key of a to-one embed of that level (Q-ORDER-RELATED). As in
+    PostgREST, REL is the embed's alias (else its relation's name) and KEY one of the keys
+    its rows have, aliases included: `order=processes(factory)` with
+    `...processes(factory:factory_id)`.
+    """
     if t.relation is None:
         return PlanOrder(_ref(t.field, rel, snapshot), t.direction, t.nulls)
-    embed = embeds.get(t.relation)
+    embed = next((o.embed for o in output if o.embed is not None and o.name == t.relation), None)
     if embed is None:
         raise not_embedded(t.relation)
     if not embed.relationship.to_one:
         raise related_order_not_to_one(t.relation, rel.name)
-    return PlanOrder(_ref(t.field, embed.relation, snapshot), t.direction, t.nulls, embed)
+    keys = _row_keys(embed)
+    if t.field.name not in keys:
+        # What PostgreSQL answers PostgREST, whose join is `<parent>_<embed>_<depth>`.
+        raise undefined_column(f"{rel.name}_{t.relation}_{depth}", t.field.name)
+    return PlanOrder(
+        ColumnRef(_key_column(t.field.name, keys[t.field.name]), t.field.json_path), t.direction, t.nulls, embed
+    )
+
+
+def _row_keys(embed: EmbedPlan) -> dict[str, OutputColumn | None]:
+    """The keys of an embed's row, each with the output that gives it (None for a column `*` stands for).
+
+    A nested spread lifts its keys into the row; a to-one spread's aggregates are
+    left to its parent and give it their input under their field name (EMB-AGG).
+    """
+    keys: dict[str, OutputColumn | None] = {}
+    for out in embed.output:
+        if out.embed is not None:
+            if out.embed.spread and out.embed.relationship.to_one:
+                keys.update(_row_keys(out.embed))
+            elif out.embed.spread:
+                keys.update(dict.fromkeys(_row_keys(out.embed), out))  # arrays: jsonb, as an embed is
+            elif not out.embed.hidden:
+                keys[out.name] = out
+        elif out.aggregate is not None and embed.spread and embed.relationship.to_one:
+            keys[out.field_name] = None
+        elif out.ref is None and out.aggregate is None:
+            keys.update((c.name, OutputColumn(ColumnRef(c), c.name)) for c in embed.relation.columns)
+        else:
+            keys[out.name] = out
+    return keys
+
+
+def _key_column(key: str, out: OutputColumn | None) -> Column:
+    """The column KEY stands for in an embed's row: its own type when it shows a column as it is."""
+    ref = out.ref if out is not None else None
+    if (
+        out is not None
+        and ref is not None
+        and ref.column is not None
+        and not ref.json_path
+        and out.cast is None
+        and out.aggregate is None
+    ):
+        return ref.column if ref.column.name == key else replace(ref.column, name=key)
+    # An embed is jsonb; anything else is read as it is (a JSON path then goes through to_jsonb).
+    base = "jsonb" if out is not None and out.embed is not None else ""
+    return Column(key, 0, "", "", "", base, True, None)

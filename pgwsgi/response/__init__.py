@@ -13,12 +13,14 @@ from werkzeug.wrappers import Response
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.db import TxResult
 from pgwsgi.errors import status_line
-from pgwsgi.plan.model import CallPlan, FunctionInfo, MutatePlan, Plan, ReadPlan, RelationInfo
+from pgwsgi.plan.model import CallPlan, FunctionInfo, MutatePlan, Plan, ReadPlan, RelationInfo, RootInfo, RootPlan
 from pgwsgi.response.call import render_call
 from pgwsgi.response.headers import VARY
 from pgwsgi.response.info import render_call_options, render_options
 from pgwsgi.response.mutate import render_mutation
+from pgwsgi.response.plan import render_plan
 from pgwsgi.response.read import render_read
+from pgwsgi.response.root import render_root, render_root_options
 
 __all__ = ["VARY", "render"]
 
@@ -38,6 +40,8 @@ def render(req: ApiRequest, plan: Plan, result: TxResult, verbosity: str) -> Res
 
 def _render(req: ApiRequest, plan: Plan, result: TxResult, verbosity: str) -> Response:
     action = plan.action
+    if plan.explain is not None:
+        return render_plan(req, plan, result.row["plan"])
     if isinstance(action, ReadPlan):
         return render_read(req, action, result.row, result.after, verbosity)
     if isinstance(action, MutatePlan):
@@ -48,4 +52,8 @@ def _render(req: ApiRequest, plan: Plan, result: TxResult, verbosity: str) -> Re
         return render_options(action.relation)
     if isinstance(action, FunctionInfo):
         return render_call_options(action.function)
+    if isinstance(action, RootPlan):
+        return render_root(req, action, result.row)
+    if isinstance(action, RootInfo):
+        return render_root_options()
     raise TypeError(f"no response for {type(action).__name__}")

@@ -132,4 +132,11 @@ def page_body(
     if status == 416:
         # PostgREST keeps the page's headers and swaps only the body.
         return offset_past_end(offset, total).body(verbosity)
-    return iter(()) if method == "HEAD" else (row["body"] or "").encode()
+    return iter(()) if method == "HEAD" else body_bytes(row["body"])
+
+
+def body_bytes(body: str | bytes | None) -> bytes:
+    """The body PostgreSQL built, as bytes: text is UTF-8; a bytea media type's body is already bytes."""
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else body.encode()

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.api.prefer import applied
 from pgwsgi.plan.model import MutatePlan
-from pgwsgi.response.headers import ApiResponse, apply_response_gucs, content_range, empty, header_path
+from pgwsgi.response.headers import ApiResponse, apply_response_gucs, body_bytes, content_range, empty, header_path
 
 
 def render_mutation(req: ApiRequest, plan: MutatePlan, row: dict[str, Any]) -> Response:
@@ -44,7 +44,7 @@ def render_mutation(req: ApiRequest, plan: MutatePlan, row: dict[str, Any]) -> R
             status = 201 if (row.get("inserted") or 0) > 0 else 200
         elif plan.kind != "insert":
             status = 200
-        resp = ApiResponse((row["body"] or "").encode(), status=status, content_type=plan.content_type)
+        resp = ApiResponse(body_bytes(row["body"]), status=status, content_type=plan.content_type)
         if req.schema_negotiated:
             resp.headers["Content-Profile"] = req.schema
     else:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.auth import Identity
 from pgwsgi.config import Config
-from pgwsgi.plan.model import CallPlan, MutatePlan, Plan, ReadPlan
+from pgwsgi.plan.model import CallPlan, MutatePlan, Plan, ReadPlan, RootPlan
 from pgwsgi.sql.call import compose_call
+from pgwsgi.sql.explain import explain
 from pgwsgi.sql.fragments import Query, Statement
 from pgwsgi.sql.mutate import compose_mutation
 from pgwsgi.sql.read import compose_count_explain, compose_read
+from pgwsgi.sql.root import compose_root
 from pgwsgi.sql.settings import pre_request_call, settings_for
 
 __all__ = ["Statement", "Statements", "compose"]
@@ -47,7 +49,12 @@ def compose(plan: Plan, req: ApiRequest, identity: Identity, config: Config) -> 
         main = compose_mutation(action)
     elif isinstance(action, CallPlan):
         main = compose_call(action, head)
+    elif isinstance(action, RootPlan):
+        main = compose_root(action)
     else:
         raise TypeError(f"no statement for {type(action).__name__}")
+    if plan.explain is not None:
+        # The answer is the main statement's plan; no count EXPLAIN runs after it (M-PLAN).
+        main, after = explain(main, plan.explain), None
     settings = settings_for(config, identity, req, plan.function)
     return Statements(settings, pre_request_call(config.db_pre_request), main, after)

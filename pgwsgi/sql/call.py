@@ -11,8 +11,8 @@ from typing import Any
 
 from psycopg import sql
 
-from pgwsgi.plan.model import CallPlan
-from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr, paging
+from pgwsgi.plan.model import CallPlan, groups_rows
+from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr, handler_body, paging
 from pgwsgi.sql.jsontext import JsonText
 from pgwsgi.sql.readtree import node_query, where_clause
 
@@ -42,15 +42,22 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
     else:
         inner = node_query(read, alias, Aliases(), params, source=sql.SQL("pgrst_source AS {}").format(alias))
     body: sql.Composable
-    if plan.shape == "setof-scalar" and read.media in ("object", "object-stripped"):
+    # HEAD never runs a handler (PostgREST's NoAgg): the JSON body below still makes the call happen.
+    handler = None if head else read.handler
+    if handler is not None and scalar:
+        # A scalar result goes to its handler as the value itself (PostgREST's customFuncF).
+        body = handler_body(handler, sql.SQL("_pgrst_t.pgrst_scalar"))
+    elif handler is not None:
+        body = body_expr(read.media, handler)
+    elif plan.shape == "setof-scalar" and read.media in ("object", "object-stripped"):
         body = _SCALAR_BODY["scalar"]  # singular: the one value itself (PGRST116 otherwise)
     elif plan.shape in _SCALAR_BODY:
         body = _SCALAR_BODY[plan.shape]
     elif plan.shape == "composite" and read.media == "json":
         body = sql.SQL("coalesce((json_agg(_pgrst_t) -> 0)::text, 'null')")
     else:
-        body = body_expr(read.media)
-    del head  # HEAD still builds the body (see _SCALAR_BODY); the response drops it
+        body = body_expr("json" if read.media == "custom" else read.media)
+    # HEAD still builds a body (see _SCALAR_BODY); the response drops it.
     page_total = sql.SQL("1") if single else sql.SQL("pg_catalog.count(_pgrst_t)")
     stmt = sql.SQL(
         "WITH pgrst_source AS ({source}) "
@@ -65,6 +72,11 @@ def _total(plan: CallPlan, alias: sql.Identifier, single: bool, scalar: bool, pa
         return sql.SQL("NULL::bigint")
     if single:
         return sql.SQL("1::bigint")
+    read = plan.read
+    if read.limit is None and not read.offset and not groups_rows(read.output):
+        # The page is the whole filtered result: its own count is the total, no second scan of the
+        # call's rows (PostgREST's countF; its plan then shows one count aggregate).
+        return sql.SQL("pg_catalog.count(_pgrst_t)")
     where = sql.SQL("") if scalar else where_clause(alias, plan.read.where, params)
     return sql.SQL("(SELECT pg_catalog.count(*) FROM pgrst_source AS {}{})").format(alias, where)
 

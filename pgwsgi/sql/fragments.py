@@ -15,6 +15,8 @@ from psycopg import sql
 from psycopg.types.numeric import Int8
 
 from pgwsgi.api.model import JsonStep
+from pgwsgi.catalog.model import MediaHandler
+from pgwsgi.errors import bigint_out_of_range, undefined_text_search_config
 from pgwsgi.plan.model import ColumnRef, OutputColumn, PlanFilter
 
 Params = list[Any]
@@ -59,6 +61,17 @@ class Aliases:
     def __init__(self, prefix: str = "pgrst") -> None:
         self._n: Iterator[int] = itertools.count(1)
         self.prefix = prefix
+        self.depth = 0  # how deep in the embed tree the statement being built is
+
+    def embedded(self, name: str, parent: sql.Identifier) -> sql.Identifier:
+        """PostgREST's alias of a table embedded at the current depth: `cities_1`.
+
+        Errors and plans name tables by their alias, so they read as PostgREST's.
+        Where that alias is the parent's own, which it would hide, a fresh one is used.
+        """
+        alias = f"{name}_{self.depth}"
+        ident = sql.Identifier(alias)
+        return self.name(name) if ident == parent else ident
 
     def next(self) -> int:
         """A fresh number."""
@@ -143,6 +156,8 @@ def filter_expr(table: sql.Composable, f: PlanFilter, params: Params) -> sql.Com
 def _fts(f: PlanFilter, col: sql.Composable, params: Params) -> sql.Composable:
     func = sql.SQL(_FTS[f.expr.op])
     lang = f.expr.language
+    if lang is not None and lang.strip().isdigit():
+        raise undefined_text_search_config(lang)
     if f.ref.base_type != "tsvector" or f.ref.json_path:
         if lang is None:
             col = sql.SQL("to_tsvector({})").format(col)
@@ -221,9 +236,14 @@ def group_by(aggregated: list[bool]) -> sql.Composable:
 # -- paging and bodies ------------------------------------------------------------------------
 
 
+_INT8_MIN, _INT8_MAX = -(2**63), 2**63 - 1
+
+
 def paging(limit: int | None, offset: int, params: Params) -> sql.Composable:
     """` LIMIT %s OFFSET %s` for a page, its values appended to PARAMS, or as much of it as applies."""
     clause: sql.Composable = sql.SQL("")
+    if any(n is not None and not _INT8_MIN <= n <= _INT8_MAX for n in (limit, offset)):
+        raise bigint_out_of_range()
     if limit is not None:
         params.append(Int8(limit))
         clause = sql.SQL(" LIMIT %s")
@@ -233,8 +253,16 @@ def paging(limit: int | None, offset: int, params: Params) -> sql.Composable:
     return clause
 
 
-def body_expr(media: str) -> sql.Composable:
+def body_expr(media: str, handler: MediaHandler | None = None) -> sql.Composable:
     """The aggregate that turns the rows of _pgrst_t into the response body."""
+    if handler is not None:
+        return handler_body(handler, sql.SQL("_pgrst_t"))
+    if media == "geojson":
+        # PostGIS's: needs ST_AsGeoJSON on the search path, as PostgREST's does.
+        return sql.SQL(
+            "json_build_object('type', 'FeatureCollection', 'features', "
+            "coalesce(json_agg(ST_AsGeoJSON(_pgrst_t)::json), '[]'))::text"
+        )
     if media in ("object", "object-stripped"):
         obj: sql.Composable = sql.SQL("(json_agg(_pgrst_t) -> 0)")
         if media == "object-stripped":
@@ -245,6 +273,21 @@ def body_expr(media: str) -> sql.Composable:
     if media == "csv":
         return _csv_body()
     return sql.SQL("coalesce(json_agg(_pgrst_t)::text, '[]')")
+
+
+def handler_body(handler: MediaHandler, value: sql.Composable) -> sql.Composable:
+    """A custom media type's body: its aggregate (or its domain, as a cast) applied to VALUE (M-HANDLER-*).
+
+    An aggregate of one relation's rows gets them as that relation's row type.
+    The body stays bytes for a bytea domain and is text otherwise.
+    """
+    if handler.aggregate and handler.target is not None and value == sql.SQL("_pgrst_t"):
+        value = sql.SQL("{}::{}").format(value, sql.Identifier(*handler.target))
+    body = sql.SQL("{}({})").format(sql.Identifier(*handler.function), value)
+    if handler.base_type == "xml":
+        # xml's own output, as PostgREST reads it (a cast to text would keep a leading newline).
+        return sql.SQL("({})::xml").format(body)
+    return sql.SQL("({})::{}").format(body, sql.SQL("bytea" if handler.base_type == "bytea" else "text"))
 
 
 def _csv_body() -> sql.Composable:

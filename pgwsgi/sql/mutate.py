@@ -43,7 +43,7 @@ def compose_mutation(plan: MutatePlan) -> Statement:
     else:
         mutation = _insert(plan, target, returning, params)
     inner, location = _inner(plan, table, params)
-    body = body_expr(plan.media) if plan.representation else sql.SQL("NULL::text")
+    body = body_expr(plan.media, plan.handler) if plan.representation else sql.SQL("NULL::text")
     inserted = sql.SQL("nullif(current_setting('pgrst.inserted', true), '')::int")
     stmt = sql.SQL(
         "WITH pgrst_source AS ({mutation}) "
@@ -61,9 +61,9 @@ def _inner(plan: MutatePlan, table: sql.Identifier, params: list[Any]) -> tuple[
     """The select over the written rows, and the Location expression (H-LOCATION)."""
     location: sql.Composable = sql.SQL("NULL::text")
     if plan.representation:
-        selected = select_with_embeds(table, plan.output, Aliases())
+        selected = select_with_embeds(table, plan.output, Aliases(), order=plan.order)
         params.extend(selected.params + selected.join_params)
-        order = order_by(table, plan.order, params)
+        order = order_by(table, plan.order, params, selected.rows)
         inner = sql.SQL("SELECT {} FROM pgrst_source AS {}{}{}{}").format(
             selected.items, table, selected.joins, selected.grouping, order
         )

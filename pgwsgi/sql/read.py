@@ -27,7 +27,7 @@ def compose_read(plan: ReadPlan, head: bool = False) -> Statement:
     source = sql.Composed([sql.Identifier(rel.schema, rel.name), _AS, table])
     inner = node_query(plan, table, Aliases(), params, source=source)
     total, count_params = _total(plan)
-    body = sql.SQL("NULL::text") if head else body_expr(plan.media)
+    body = sql.SQL("NULL::text") if head else body_expr(plan.media, plan.handler)
     stmt = sql.SQL(
         "SELECT {total} AS total, pg_catalog.count(_pgrst_t) AS page_total, {body} AS body, {gucs} "
         "FROM ({inner}) _pgrst_t"

@@ -4,18 +4,19 @@ A to-many embed is `jsonb_agg` of the related rows (`[]` when none), a to-one
 embed the first of them (or null). Embeds nest: each subquery builds its own
 select list the same way. The subquery sits in the select list, except where it
 must be in FROM as a LATERAL join: `!inner` embeds (the join drops parents),
-spreads (their columns are read one by one) and levels with aggregates (GROUP BY).
+spreads (their columns are read one by one), levels with aggregates (GROUP BY) and
+to-one embeds their level orders by (`order=rel(key)` reads the joined row's key).
 Conditions recurse too: `rel=not.is.null` is an EXISTS over the embed's rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from psycopg import sql
 
 from pgwsgi.plan.model import (
-    ColumnRef,
     EmbedPlan,
     OutputColumn,
     PlanCondition,
@@ -48,18 +49,28 @@ class SelectList:
     joins: sql.Composable
     join_params: Params
     grouping: sql.Composable
+    # The joined row of each to-one embed read as a row (spreads, related orders), by id() of its
+    # EmbedPlan: what `order=rel(key)` reads (Q-ORDER-RELATED).
+    rows: dict[int, sql.Identifier] = field(default_factory=dict)
 
 
 def select_with_embeds(
-    table: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, hoist: bool = False
+    table: sql.Identifier,
+    outputs: tuple[OutputColumn, ...],
+    aliases: Aliases,
+    hoist: bool = False,
+    order: tuple[PlanOrder, ...] = (),
 ) -> SelectList:
     """The select list for OUTPUTS of TABLE, embeds included.
 
     With HOIST (the inside of a to-one spread), aggregates are left to the parent:
-    their inputs are selected under their field names instead (EMB-AGG).
+    their inputs are selected under their field names instead (EMB-AGG). The to-one
+    embeds ORDER (the level's order) names are joined as rows, for order_by to read.
     """
     # A level that groups needs its embeds in FROM (LATERAL), where GROUP BY can use them.
     grouped = not hoist and has_aggregates(outputs)
+    ordered_by = {id(o.embed) for o in order if o.embed is not None}
+    rows: dict[int, sql.Identifier] = {}
     items: list[sql.Composable] = []
     aggregated: list[bool] = []
     select_params: Params = []
@@ -76,7 +87,8 @@ def select_with_embeds(
         embed = out.embed
         if embed.hidden and not embed.inner and not embed.spread:
             continue  # `rel()`: nothing to select; its filters only serve null filters (EXISTS)
-        if not embed.spread and not embed.inner and not grouped:
+        as_row = id(embed) in ordered_by
+        if not embed.spread and not embed.inner and not grouped and not as_row:
             # A correlated subquery in the select list: PostgreSQL runs the bench
             # statements 9-13 % faster than through LATERAL joins (docs/performance.md).
             value = _embedded_value(table, embed, aliases, select_params)
@@ -87,6 +99,7 @@ def select_with_embeds(
         if embed.spread and embed.relationship.to_one:
             # The related row's columns themselves, so that its aggregates apply here.
             joins.append(_lateral_row(table, embed, lateral, aliases, join_params))
+            rows[id(embed)] = lateral
             for key, agg in spread_keys(embed):
                 value = sql.SQL("{}.{}").format(lateral, sql.Identifier(key))
                 if agg is None or hoist:
@@ -94,6 +107,14 @@ def select_with_embeds(
                 else:
                     items.append(aggregate_of(value, agg))
                 aggregated.append(agg is not None and not hoist)
+            continue
+        if as_row:
+            # Its row joined as PostgREST joins every to-one embed, the object built from it
+            # (null when no row joined): the level's ORDER BY reads the row's keys.
+            joins.append(_lateral_row(table, embed, lateral, aliases, join_params, hoist=False, first=True))
+            rows[id(embed)] = lateral
+            items.append(sql.SQL("to_jsonb({}.*) AS {}").format(lateral, sql.Identifier(out.name)))
+            aggregated.append(False)
             continue
         joins.append(_lateral(table, embed, lateral, aliases, join_params))
         if embed.spread:
@@ -110,7 +131,7 @@ def select_with_embeds(
         aggregated.append(False)
     # Nothing selected (only empty embeds) is a row without columns, `{}`, as in PostgREST.
     select_list = sql.SQL(", ").join(items)
-    return SelectList(select_list, select_params, sql.SQL("").join(joins), join_params, group_by(aggregated))
+    return SelectList(select_list, select_params, sql.SQL("").join(joins), join_params, group_by(aggregated), rows)
 
 
 def where_clause(table: sql.Identifier, conditions: tuple[PlanCondition, ...], params: Params) -> sql.Composable:
@@ -134,14 +155,24 @@ def condition(table: sql.Identifier, cond: PlanCondition, params: Params) -> sql
     return sql.SQL("NOT {}").format(expr) if cond.negated else expr
 
 
-def order_by(table: sql.Identifier, order: tuple[PlanOrder, ...], params: Params) -> sql.Composable:
-    """ORDER BY for ORDER, or nothing."""
+def order_by(
+    table: sql.Identifier,
+    order: tuple[PlanOrder, ...],
+    params: Params,
+    rows: Mapping[int, sql.Identifier] | None = None,
+) -> sql.Composable:
+    """ORDER BY for ORDER, or nothing.
+
+    A related order reads its key from the embed's joined row, which ROWS (SelectList.rows
+    of the same level) names, as PostgREST reads it from its LATERAL join.
+    """
     if not order:
         return sql.SQL("")
     terms = []
     for o in order:
         if o.embed is not None:
-            term = related_value(table, o.embed, o.ref, params)
+            assert rows is not None and id(o.embed) in rows, "a related order needs its embed joined as a row"
+            term = column_expr(rows[id(o.embed)], o.ref, params)
         else:
             term = column_expr(table, o.ref, params)
         if o.direction:
@@ -167,7 +198,7 @@ def node_query(
     The root reads SOURCE and filters by its own conditions; an embed (PARENT
     given) reads the rows related to one PARENT row. PARAMS grow in text order.
     """
-    selected = select_with_embeds(table, node.output, aliases, hoist)
+    selected = select_with_embeds(table, node.output, aliases, hoist, node.order)
     params.extend(selected.params)
     params.extend(selected.join_params)
     if parent is not None and isinstance(node, EmbedPlan):
@@ -181,7 +212,7 @@ def node_query(
         selected.joins,
         where,
         selected.grouping,
-        order_by(table, node.order, params),
+        order_by(table, node.order, params, selected.rows),
         paging(node.limit, node.offset, params),
     )
 
@@ -190,8 +221,12 @@ def _rows_query(
     parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, params: Params, hoist: bool
 ) -> sql.Composable:
     """The related rows of one PARENT row, shaped by EMBED's select, filters, order and page."""
-    child = sql.Identifier(f"pgrst_{aliases.next()}_{embed.relation.name}")
-    return node_query(embed, child, aliases, params, parent=parent, hoist=hoist)
+    aliases.depth += 1
+    try:
+        child = aliases.embedded(embed.relation.name, parent)
+        return node_query(embed, child, aliases, params, parent=parent, hoist=hoist)
+    finally:
+        aliases.depth -= 1
 
 
 def _lateral(
@@ -217,10 +252,22 @@ def _embedded_value(parent: sql.Identifier, embed: EmbedPlan, aliases: Aliases, 
 
 
 def _lateral_row(
-    parent: sql.Identifier, embed: EmbedPlan, lateral: sql.Identifier, aliases: Aliases, params: Params
+    parent: sql.Identifier,
+    embed: EmbedPlan,
+    lateral: sql.Identifier,
+    aliases: Aliases,
+    params: Params,
+    hoist: bool = True,
+    first: bool = False,
 ) -> sql.Composable:
-    """A to-one spread: the related row's columns, joined to the parent row (EMB-SPREAD-ONE)."""
-    rows = _rows_query(parent, embed, aliases, params, hoist=True)
+    """A to-one embed's related row, its keys as columns, joined to the parent row.
+
+    A to-one spread (EMB-SPREAD-ONE) lifts them with HOIST; an embed built from the
+    row takes only the FIRST related row, as the select-list form does.
+    """
+    rows = _rows_query(parent, embed, aliases, params, hoist=hoist)
+    if first:
+        rows = sql.SQL("SELECT * FROM ({}) AS {} LIMIT 1").format(rows, sql.Identifier(f"pgrst_{aliases.next()}_rows"))
     kind = sql.SQL("INNER JOIN LATERAL" if embed.inner else "LEFT JOIN LATERAL")
     return sql.SQL(" {} ({}) AS {} ON TRUE").format(kind, rows, lateral)
 
@@ -257,14 +304,6 @@ def _spread_many(embed: EmbedPlan, lateral: sql.Identifier) -> list[sql.Composab
     ]
 
 
-def related_value(parent: sql.Identifier, embed: EmbedPlan, ref: ColumnRef, params: Params) -> sql.Composable:
-    """The value of REF in the one row a to-one EMBED relates PARENT to (for `order=rel(col)`)."""
-    child = sql.Identifier("pgrst_o_" + embed.relation.name)
-    value = column_expr(child, ref, params)
-    source, links = _related_rows(parent, embed, child, Aliases(prefix="pgrst_o"), params)
-    return sql.SQL("(SELECT {} FROM {} WHERE {} LIMIT 1)").format(value, source, sql.SQL(" AND ").join(links))
-
-
 def inner_exists(
     parent: sql.Identifier, outputs: tuple[OutputColumn, ...], aliases: Aliases, params: Params
 ) -> list[sql.Composable]:
@@ -289,8 +328,12 @@ def _related_rows(
     source: sql.Composable = sql.SQL("{} AS {}").format(sql.Identifier(target.schema, target.name), child)
     links: list[sql.Composable] = []
     if rel.function is not None:
-        # A computed relationship: the function's rows for this parent row.
-        source = sql.SQL("{}({}) AS {}").format(sql.Identifier(*rel.function), parent, child)
+        # A computed relationship: the function's rows for this parent row. The row is cast to
+        # the function's argument type, as PostgREST casts it: a CTE's row (a call's or a
+        # write's) is a bare record, which overloads of the function would not tell apart.
+        source = sql.SQL("{}({}::{}) AS {}").format(
+            sql.Identifier(*rel.function), parent, sql.Identifier(*rel.origin), child
+        )
         links.append(sql.SQL("TRUE"))
     elif rel.junction is not None:
         j = rel.junction

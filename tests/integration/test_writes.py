@@ -241,6 +241,19 @@ def test_post_columns_takes_only_those_keys(client: Client, db: Rows) -> None:
     assert db("SELECT id, name FROM test.w_items WHERE id > 3 ORDER BY id") == [(4, "grape"), (5, "kiwi")]
 
 
+def test_post_missing_default_takes_a_domains_default(client: Client) -> None:
+    r = post(
+        client,
+        "/w_tasks?columns=id,status,note",
+        [{"id": 1}, {"id": 2, "status": "done"}],
+        prefer="return=representation, missing=default",
+    )
+    assert assert_json(r, 201) == [
+        {"id": 1, "status": "new", "note": None},
+        {"id": 2, "status": "done", "note": None},
+    ]
+
+
 def test_post_columns_with_unknown_name_is_pgrst204(client: Client, db: Rows) -> None:
     r = post(client, "/w_items?columns=name,helicopter", [{"name": "grape"}])
     assert_error(r, 400, "PGRST204", "Could not find the 'helicopter' column of 'w_items' in the schema cache")

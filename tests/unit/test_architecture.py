@@ -20,6 +20,8 @@ LAYERS = (
     ("pgwsgi.errors",),
     ("pgwsgi.config",),
     ("pgwsgi.catalog",),
+    # The OpenAPI documents are built from catalog objects alone; the root's plan carries their input.
+    ("pgwsgi.openapi",),
     ("pgwsgi.auth",),
     ("pgwsgi.api",),
     ("pgwsgi.plan",),

@@ -7,9 +7,8 @@ import dataclasses
 import pytest
 
 from pgwsgi.config import Config
-from pgwsgi.errors import ApiError
 from pgwsgi.plan import build
-from pgwsgi.plan.model import CallPlan, FunctionInfo, MutatePlan, Plan, ReadPlan, RelationInfo, TxPlan
+from pgwsgi.plan.model import CallPlan, FunctionInfo, MutatePlan, Plan, ReadPlan, RelationInfo, RootPlan, TxPlan
 from tests.unit.snapshot import (
     ADD,
     CATALOG,
@@ -19,7 +18,6 @@ from tests.unit.snapshot import (
     NOARGS,
     OVER_A,
     RESET,
-    fields,
     planned,
     refused,
     request,
@@ -155,15 +153,10 @@ def test_options_on_an_unknown_relation_is_pgrst205() -> None:
     )
 
 
-def test_the_root_is_not_implemented_yet() -> None:
+def test_the_root_plans_the_openapi_document_in_a_read_only_transaction() -> None:
     req = request("/")
     assert req.action == "root"
-    with pytest.raises(ApiError) as info:
-        build(req, CATALOG, CONFIG)
-    assert fields(info.value) == (
-        400,
-        "PGRST127",
-        "Feature not implemented",
-        "The OpenAPI root is not implemented yet.",
-        None,
-    )
+    plan = build(req, CATALOG, CONFIG)
+    assert isinstance(plan.action, RootPlan)
+    assert (plan.action.version, plan.action.content_type) == ("2.0", "application/openapi+json; charset=utf-8")
+    assert plan.tx is not None and plan.tx.read_only

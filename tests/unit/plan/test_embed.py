@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pgwsgi.api.model import SelectRelation
@@ -49,7 +51,10 @@ def test_a_table_name_embeds_the_many_to_one_parent() -> None:
 
 def test_a_table_name_embeds_the_one_to_many_children() -> None:
     assert resolve("clients", "projects") == (
-        relationship("clients", "projects", "one-to-many", "projects_client_id_fkey", ("id",), ("client_id",)),
+        dataclasses.replace(
+            relationship("clients", "projects", "one-to-many", "projects_client_id_fkey", ("id",), ("client_id",)),
+            inverse=True,
+        ),
         "projects",
     )
 

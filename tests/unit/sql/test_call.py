@@ -152,9 +152,9 @@ def test_a_table_result_is_filtered_embedded_ordered_and_paged_with_parameters_i
     assert compose(url, Prefer="count=exact") == (
         statement(
             'SELECT pgrst_call.* FROM "api"."projects_of"("client" := %s::integer) AS pgrst_call',
-            'SELECT "projects"."id" AS "id", (SELECT jsonb_agg("pgrst_2_rows") -> 0 FROM (SELECT "pgrst_1_clients"."name" '
-            'AS "name" FROM "api"."clients" AS "pgrst_1_clients" WHERE "pgrst_1_clients"."id" = "projects"."client_id") '
-            '"pgrst_2_rows") AS "clients" FROM pgrst_source AS "projects" WHERE ("projects"."id" > %s) ORDER BY '
+            'SELECT "projects"."id" AS "id", (SELECT jsonb_agg("pgrst_1_rows") -> 0 FROM (SELECT "clients_1"."name" '
+            'AS "name" FROM "api"."clients" AS "clients_1" WHERE "clients_1"."id" = "projects"."client_id") '
+            '"pgrst_1_rows") AS "clients" FROM pgrst_source AS "projects" WHERE ("projects"."id" > %s) ORDER BY '
             '"projects"."id" LIMIT %s',
             "coalesce(json_agg(_pgrst_t)::text, '[]')",
             '(SELECT pg_catalog.count(*) FROM pgrst_source AS "projects" WHERE ("projects"."id" > %s))',

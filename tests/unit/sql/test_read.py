@@ -230,9 +230,9 @@ def test_the_exact_count_respects_inner_embeds_and_their_filters() -> None:
         'AND EXISTS (SELECT 1 FROM "api"."projects" AS "pgrst_1_projects" WHERE "pgrst_1_projects"."client_id" = '
         '"clients"."id" AND ("pgrst_1_projects"."id" > %s))) pgrst_source_count)',
         'SELECT "clients"."id" AS "id", coalesce("pgrst_1".body, \'[]\') AS "projects" FROM "api"."clients" AS '
-        '"clients" INNER JOIN LATERAL (SELECT jsonb_agg("pgrst_3_rows") AS body FROM (SELECT "pgrst_2_projects"."id" '
-        'AS "id" FROM "api"."projects" AS "pgrst_2_projects" WHERE "pgrst_2_projects"."client_id" = "clients"."id" '
-        'AND ("pgrst_2_projects"."id" > %s)) "pgrst_3_rows") AS "pgrst_1" ON "pgrst_1".body IS NOT NULL '
+        '"clients" INNER JOIN LATERAL (SELECT jsonb_agg("pgrst_2_rows") AS body FROM (SELECT "projects_1"."id" '
+        'AS "id" FROM "api"."projects" AS "projects_1" WHERE "projects_1"."client_id" = "clients"."id" '
+        'AND ("projects_1"."id" > %s)) "pgrst_2_rows") AS "pgrst_1" ON "pgrst_1".body IS NOT NULL '
         'WHERE ("clients"."name" = %s) LIMIT %s',
     )
     assert params == ["x", "1", "1", "x", 2]

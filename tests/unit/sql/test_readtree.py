@@ -49,9 +49,9 @@ def embed_of(url: str, index: int = 1) -> EmbedPlan:
 
 def test_a_to_one_embed_is_the_first_related_row_in_the_select_list() -> None:
     assert select("/projects?select=id,clients(name)") == (
-        '"projects"."id" AS "id", (SELECT jsonb_agg("pgrst_2_rows") -> 0 FROM (SELECT "pgrst_1_clients"."name" AS '
-        '"name" FROM "api"."clients" AS "pgrst_1_clients" WHERE "pgrst_1_clients"."id" = "projects"."client_id") '
-        '"pgrst_2_rows") AS "clients"',
+        '"projects"."id" AS "id", (SELECT jsonb_agg("pgrst_1_rows") -> 0 FROM (SELECT "clients_1"."name" AS '
+        '"name" FROM "api"."clients" AS "clients_1" WHERE "clients_1"."id" = "projects"."client_id") '
+        '"pgrst_1_rows") AS "clients"',
         [],
         "",
         [],
@@ -62,26 +62,26 @@ def test_a_to_one_embed_is_the_first_related_row_in_the_select_list() -> None:
 def test_a_to_many_embed_is_an_array_empty_when_nothing_relates() -> None:
     items, *_ = select("/clients?select=id,projects(id)")
     assert items == (
-        '"clients"."id" AS "id", coalesce((SELECT jsonb_agg("pgrst_2_rows") FROM (SELECT "pgrst_1_projects"."id" AS '
-        '"id" FROM "api"."projects" AS "pgrst_1_projects" WHERE "pgrst_1_projects"."client_id" = "clients"."id") '
-        '"pgrst_2_rows"), \'[]\') AS "projects"'
+        '"clients"."id" AS "id", coalesce((SELECT jsonb_agg("pgrst_1_rows") FROM (SELECT "projects_1"."id" AS '
+        '"id" FROM "api"."projects" AS "projects_1" WHERE "projects_1"."client_id" = "clients"."id") '
+        '"pgrst_1_rows"), \'[]\') AS "projects"'
     )
 
 
 def test_a_many_to_many_embed_goes_through_the_junction() -> None:
     items, *_ = select("/users?select=tasks(name)")
     assert items == (
-        'coalesce((SELECT jsonb_agg("pgrst_3_rows") FROM (SELECT "pgrst_1_tasks"."name" AS "name" FROM "api"."tasks" '
-        'AS "pgrst_1_tasks", "api"."users_tasks" AS "pgrst_2_users_tasks" WHERE "pgrst_2_users_tasks"."task_id" = '
-        '"pgrst_1_tasks"."id" AND "pgrst_2_users_tasks"."user_id" = "users"."id") "pgrst_3_rows"), \'[]\') AS "tasks"'
+        'coalesce((SELECT jsonb_agg("pgrst_2_rows") FROM (SELECT "tasks_1"."name" AS "name" FROM "api"."tasks" '
+        'AS "tasks_1", "api"."users_tasks" AS "pgrst_1_users_tasks" WHERE "pgrst_1_users_tasks"."task_id" = '
+        '"tasks_1"."id" AND "pgrst_1_users_tasks"."user_id" = "users"."id") "pgrst_2_rows"), \'[]\') AS "tasks"'
     )
 
 
 def test_a_computed_relationship_reads_the_function_of_the_parent_row() -> None:
     items, *_ = select("/clients?select=big_projects(id)")
     assert items == (
-        'coalesce((SELECT jsonb_agg("pgrst_2_rows") FROM (SELECT "pgrst_1_projects"."id" AS "id" FROM '
-        '"api"."big_projects"("clients") AS "pgrst_1_projects" WHERE TRUE) "pgrst_2_rows"), \'[]\') AS "big_projects"'
+        'coalesce((SELECT jsonb_agg("pgrst_1_rows") FROM (SELECT "projects_1"."id" AS "id" FROM '
+        '"api"."big_projects"("clients") AS "projects_1" WHERE TRUE) "pgrst_1_rows"), \'[]\') AS "big_projects"'
     )
 
 
@@ -92,12 +92,12 @@ def test_an_embeds_filters_order_and_page_apply_inside_it_in_parameter_order() -
     )
     items, params, *_ = select(url)
     assert items == (
-        'coalesce((SELECT jsonb_agg("pgrst_4_rows") FROM (SELECT "pgrst_1_projects"."id" AS "id", coalesce((SELECT '
-        'jsonb_agg("pgrst_3_rows") FROM (SELECT "pgrst_2_tasks"."name" AS "name" FROM "api"."tasks" AS "pgrst_2_tasks" '
-        'WHERE "pgrst_2_tasks"."project_id" = "pgrst_1_projects"."id" AND ("pgrst_2_tasks"."name" = %s)) '
-        '"pgrst_3_rows"), \'[]\') AS "tasks" FROM "api"."projects" AS "pgrst_1_projects" WHERE '
-        '"pgrst_1_projects"."client_id" = "clients"."id" AND ("pgrst_1_projects"."id" < %s) ORDER BY '
-        '"pgrst_1_projects"."name" LIMIT %s OFFSET %s) "pgrst_4_rows"), \'[]\') AS "projects"'
+        'coalesce((SELECT jsonb_agg("pgrst_2_rows") FROM (SELECT "projects_1"."id" AS "id", coalesce((SELECT '
+        'jsonb_agg("pgrst_1_rows") FROM (SELECT "tasks_2"."name" AS "name" FROM "api"."tasks" AS "tasks_2" '
+        'WHERE "tasks_2"."project_id" = "projects_1"."id" AND ("tasks_2"."name" = %s)) '
+        '"pgrst_1_rows"), \'[]\') AS "tasks" FROM "api"."projects" AS "projects_1" WHERE '
+        '"projects_1"."client_id" = "clients"."id" AND ("projects_1"."id" < %s) ORDER BY '
+        '"projects_1"."name" LIMIT %s OFFSET %s) "pgrst_2_rows"), \'[]\') AS "projects"'
     )
     assert params == ["x", "9", 3, 1]
 
@@ -106,9 +106,9 @@ def test_an_inner_embed_is_a_lateral_join_that_drops_parents_without_rows() -> N
     assert select("/clients?select=id,projects!inner(id)&projects.id=gt.1") == (
         '"clients"."id" AS "id", coalesce("pgrst_1".body, \'[]\') AS "projects"',
         [],
-        ' INNER JOIN LATERAL (SELECT jsonb_agg("pgrst_3_rows") AS body FROM (SELECT "pgrst_2_projects"."id" AS "id" '
-        'FROM "api"."projects" AS "pgrst_2_projects" WHERE "pgrst_2_projects"."client_id" = "clients"."id" AND '
-        '("pgrst_2_projects"."id" > %s)) "pgrst_3_rows") AS "pgrst_1" ON "pgrst_1".body IS NOT NULL',
+        ' INNER JOIN LATERAL (SELECT jsonb_agg("pgrst_2_rows") AS body FROM (SELECT "projects_1"."id" AS "id" '
+        'FROM "api"."projects" AS "projects_1" WHERE "projects_1"."client_id" = "clients"."id" AND '
+        '("projects_1"."id" > %s)) "pgrst_2_rows") AS "pgrst_1" ON "pgrst_1".body IS NOT NULL',
         ["1"],
         "",
     )
@@ -129,8 +129,8 @@ def test_a_to_one_spread_lifts_the_related_columns() -> None:
     assert select("/projects?select=id,...clients(client:name)") == (
         '"projects"."id" AS "id", "pgrst_1"."client" AS "client"',
         [],
-        ' LEFT JOIN LATERAL (SELECT "pgrst_2_clients"."name" AS "client" FROM "api"."clients" AS "pgrst_2_clients" '
-        'WHERE "pgrst_2_clients"."id" = "projects"."client_id") AS "pgrst_1" ON TRUE',
+        ' LEFT JOIN LATERAL (SELECT "clients_1"."name" AS "client" FROM "api"."clients" AS "clients_1" '
+        'WHERE "clients_1"."id" = "projects"."client_id") AS "pgrst_1" ON TRUE',
         [],
         "",
     )
@@ -150,8 +150,8 @@ def test_aggregates_in_a_to_one_spread_are_computed_by_the_parent() -> None:
         '"projects"."client_id" AS "client_id", pg_catalog.count("pgrst_1"."n") AS "n", '
         'pg_catalog.max("pgrst_1"."id") AS "max"',
         [],
-        ' LEFT JOIN LATERAL (SELECT "pgrst_2_clients"."name" AS "n", "pgrst_2_clients"."id" AS "id" FROM '
-        '"api"."clients" AS "pgrst_2_clients" WHERE "pgrst_2_clients"."id" = "projects"."client_id") AS "pgrst_1" '
+        ' LEFT JOIN LATERAL (SELECT "clients_1"."name" AS "n", "clients_1"."id" AS "id" FROM '
+        '"api"."clients" AS "clients_1" WHERE "clients_1"."id" = "projects"."client_id") AS "pgrst_1" '
         "ON TRUE",
         [],
         " GROUP BY 1",

@@ -1,0 +1,76 @@
+"""The root: which OpenAPI document to answer, and everything the catalog can put in it.
+
+What the request's role may see is only known inside its transaction
+(openapi-mode = follow-privileges): the plan carries every candidate and the
+response stage keeps those the transaction reported as usable.
+"""
+
+from __future__ import annotations
+
+from pgwsgi.api.model import ApiRequest
+from pgwsgi.catalog.model import CatalogSnapshot, Function
+from pgwsgi.config import Config
+from pgwsgi.errors import not_acceptable
+from pgwsgi.openapi import ApiDescription, server_of
+from pgwsgi.plan.model import OpenApiVersion, RootInfo, RootPlan
+from pgwsgi.plan.negotiate import _show as show_media_type
+
+OPENAPI_JSON = "application/openapi+json; charset=utf-8"
+OPENAPI_31_JSON = "application/vnd.oai.openapi+json;version=3.1; charset=utf-8"
+# Types of a function's only unnamed argument that take the whole body (R-SINGLE-UNNAMED):
+# PostgREST's document lists such functions, and no other with unnamed arguments.
+_RAW_BODY_TYPES = {"bytea", "json", "jsonb", "text", "xml"}
+
+
+def build_root(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> RootPlan | RootInfo:
+    """The plan of a request to the root (openapi-mode disabled was refused when it was parsed)."""
+    if req.method == "OPTIONS":
+        return RootInfo()
+    version, content_type = _negotiate(req, config)
+    schema = req.schema
+    relations = tuple(sorted((r for (s, _), r in snapshot.relations.items() if s == schema), key=lambda r: r.name))
+    functions = tuple(
+        fn for (s, _), overloads in sorted(snapshot.functions.items()) if s == schema for fn in overloads if _listed(fn)
+    )
+    description = ApiDescription(
+        schema=schema,
+        description=None,
+        relations=relations,
+        functions=functions,
+        relationships=snapshot.relationships,
+        views=frozenset(k for k, r in snapshot.relations.items() if r.kind in ("v", "m")),
+        server=server_of(config.openapi_server_proxy_uri, config.server_host, config.server_port),
+        security=config.openapi_security_active,
+        extra_schemas=config.db_extra_search_path,
+    )
+    return RootPlan(description, version, content_type, config.openapi_mode == "follow-privileges")
+
+
+def _listed(fn: Function) -> bool:
+    """Whether PostgREST's document lists FN: not a trigger, and callable by its argument names."""
+    unnamed = [p for p in fn.parameters if not p.name]
+    if not unnamed:
+        return True
+    return len(unnamed) == 1 and unnamed[0].type in _RAW_BODY_TYPES
+
+
+_GENERIC = ("application/openapi+json", "application/json", "*/*")
+# PostgREST reads these as application/json (M-ARRAY-STRIP).
+_ARRAY = ("application/vnd.pgrst.array+json", "application/vnd.pgrst.array")
+
+
+def _negotiate(req: ApiRequest, config: Config) -> tuple[OpenApiVersion, str]:
+    """The document and Content-Type for the Accept header, or 406 PGRST107.
+
+    PostgREST answers its document when Accept names application/openapi+json,
+    application/json or */* anywhere. pgwsgi adds OpenAPI 3.1, asked for by
+    application/vnd.oai.openapi+json (version 3.1 or none); the first of the
+    types it can answer wins. openapi-version chooses what the others get.
+    """
+    default: OpenApiVersion = "3.1" if config.openapi_version == "3.1" else "2.0"
+    for mt in req.accept:
+        if mt.essence == "application/vnd.oai.openapi+json" and mt.param("version") in (None, "3.1", "3.1.0"):
+            return "3.1", OPENAPI_31_JSON
+        if mt.essence in _GENERIC or (mt.essence in _ARRAY and mt.param("nulls") != "stripped"):
+            return default, OPENAPI_JSON
+    raise not_acceptable(", ".join(show_media_type(mt) for mt in req.accept))
