@@ -32,6 +32,8 @@ class ApiDescription:
     server: Server
     security: bool  # openapi-security-active: describe the bearer JWT
     extra_schemas: tuple[str, ...] = ()  # db-extra-search-path: type names shown unqualified
+    # Domains answered through a cast function to json (M-DOMAIN-REP): their JSON is that function's.
+    represented: frozenset[QName] = frozenset()
 
 
 # PostgREST's special host names (warp's "any address" forms) print as 0.0.0.0.

@@ -195,8 +195,11 @@ def typname_schema(desc: ApiDescription, schema: str, typname: str, keys: dict[s
 
 def column_schema(desc: ApiDescription, rel: Relation, col: Column, keys: dict[str, str], *, write: bool) -> Json:
     """The schema of COL's values, as read (WRITE false) or as a body may set them (with its default)."""
-    if col.enum:
-        schema: Json = {"type": "string", "enum": list(col.enum)}
+    if col.nominal_type in desc.represented:
+        # A cast function makes its JSON (M-DOMAIN-REP): any JSON value, as far as the catalog knows.
+        schema: Json = {}
+    elif col.enum:
+        schema = {"type": "string", "enum": list(col.enum)}
     elif (col.type_schema, col.type_name) in _row_types(desc):
         schema = ref(keys[col.type_name])
     elif col.is_array and (col.type_schema, col.type_name[1:]) in _row_types(desc):

@@ -15,6 +15,7 @@ from pgwsgi.openapi import ApiDescription, server_of
 from pgwsgi.plan.model import OpenApiVersion, RootInfo, RootPlan
 from pgwsgi.plan.negotiate import _show as show_media_type
 
+_JSON = ("pg_catalog", "json")
 OPENAPI_JSON = "application/openapi+json; charset=utf-8"
 OPENAPI_31_JSON = "application/vnd.oai.openapi+json;version=3.1; charset=utf-8"
 # Types of a function's only unnamed argument that take the whole body (R-SINGLE-UNNAMED):
@@ -42,6 +43,7 @@ def build_root(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Ro
         server=server_of(config.openapi_server_proxy_uri, config.server_host, config.server_port),
         security=config.openapi_security_active,
         extra_schemas=config.db_extra_search_path,
+        represented=frozenset(source for source, target in snapshot.representations if target == _JSON),
     )
     return RootPlan(description, version, content_type, config.openapi_mode == "follow-privileges")
 
