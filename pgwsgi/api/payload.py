@@ -64,6 +64,11 @@ def _from_rows(doc: object, any_keys: bool, raw: bytes | bytearray | None = None
     return Payload(text, False, keys)
 
 
+def csv_objects(body: bytes | bytearray) -> list[dict[str, object]]:
+    """A CSV body as one object per line, keyed by the header (T-BODY-CSV); also a call's arguments."""
+    return _csv_rows(body)
+
+
 def _csv_rows(body: bytes | bytearray) -> list[dict[str, object]]:
     """T-BODY-CSV: a header line, then rows; unquoted NULL is null, an empty field is ""."""
     try:

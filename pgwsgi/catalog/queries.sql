@@ -40,7 +40,9 @@ select n.nspname as schema,
        format_type(a.atttypid, a.atttypmod) as type,
        tn.nspname as type_schema,
        t.typname as type_name,
-       coalesce(bt.typname, t.typname) as base_type,
+       -- The type a domain finally rests on, through domains over domains, as PostgREST's
+       -- base_types: a domain over a tsvector domain is a tsvector to full-text filters.
+       coalesce(bt2.typname, t.typname) as base_type,
        -- A NOT NULL domain makes its columns not nullable too.
        not (a.attnotnull or (t.typtype = 'd' and t.typnotnull)) as nullable,
        -- Generated columns have an expression but no default; identity columns have
@@ -76,7 +78,6 @@ join pg_class c on c.oid = a.attrelid
 join pg_namespace n on n.oid = c.relnamespace
 join pg_type t on t.oid = a.atttypid
 join pg_namespace tn on tn.oid = t.typnamespace
-left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 left join base_types dbt on dbt.oid = t.oid
 left join pg_type bt2 on bt2.oid = dbt.base

@@ -8,13 +8,22 @@ when it has one, else the columns of its OUT/TABLE parameters.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from pgwsgi.api.model import ApiRequest
+from pgwsgi.api.payload import csv_objects
 from pgwsgi.catalog.fuzzy import FuzzySet
 from pgwsgi.catalog.model import CatalogSnapshot, Column, Function, Parameter, Relation
 from pgwsgi.config import Config
-from pgwsgi.errors import ApiError, ambiguous_function, function_not_found, invalid_body, max_affected_needs_set
+from pgwsgi.errors import (
+    ApiError,
+    ambiguous_function,
+    function_not_found,
+    invalid_body,
+    keys_differ,
+    max_affected_needs_set,
+)
 from pgwsgi.plan.model import CallPlan, Shape
 from pgwsgi.plan.read import plan_read_of
 
@@ -31,35 +40,52 @@ RAW_BODY_TYPES = {
     "text/xml": ("xml",),
     "application/octet-stream": ("bytea",),
 }
+# The raw bodies, and the type PGRST202 names for each (PostgREST's MTTextPlain, MTTextXML, MTOctetStream).
+_RAW = {"text/plain": "text", "text/xml": "xml", "application/octet-stream": "bytea"}
+_JSON = "application/json"
+# PostgREST's decodeMediaType reads these as application/json too.
+_JSON_ALIASES = frozenset({_JSON, "application/vnd.pgrst.array+json", "application/vnd.pgrst.array"})
+_FORM = "application/x-www-form-urlencoded"
+_CSV = "text/csv"
+# The only types a function's one unnamed parameter may have to be callable (PostgREST's funcsSqlQuery).
+_UNNAMED_TYPES = frozenset(t for types in RAW_BODY_TYPES.values() for t in types)
 
 
 def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body: bytes | bytearray | None) -> CallPlan:
-    """Resolve the function and its arguments, then plan the read of its result."""
-    overloads = snapshot.functions.get((req.schema, req.name), ())
+    """Resolve the function and its arguments, then plan the read of its result.
+
+    The argument names come as PostgREST's getPayload finds them: the query string for
+    GET, else the body by its Content-Type (a JSON object's keys, or `?columns=`; a CSV
+    header; form keys; none for a raw body). Any other Content-Type is PGRST102.
+    """
+    overloads = callable_overloads(snapshot, req.schema, req.name)
     json_body: bytes | bytearray | None = None
-    raw = req.method == "POST" and req.content_type in ("text/plain", "text/xml", "application/octet-stream")
-    if req.method == "POST" and req.content_type == "application/x-www-form-urlencoded":
-        pairs: tuple[tuple[str, str], ...] = tuple(
-            parse_qsl((body or b"").decode("utf-8", "replace"), keep_blank_values=True)
-        )
-    elif req.method == "POST" and not raw:
-        pairs = ()
-        json_body, keys = _json_arguments(body)
-    else:
-        pairs = () if raw else req.query.rpc_args
-    if json_body is None:
+    pairs: tuple[tuple[str, str], ...] = ()
+    ctype = _body_type(req)
+    if req.method != "POST":
+        pairs = req.query.rpc_args
         keys = tuple(dict.fromkeys(k for k, _ in pairs))
-    if req.query.columns is not None:
-        keys = tuple(k for k in keys if k in req.query.columns)
-    unnamed = _single_unnamed(overloads, req.content_type) if req.method == "POST" else ()
-    if raw or (json_body is not None and unnamed and not _named_match(overloads, keys)):
+    elif ctype == _FORM:
+        pairs = tuple(parse_qsl((body or b"").decode("utf-8", "replace"), keep_blank_values=True))
+        keys = tuple(dict.fromkeys(k for k, _ in pairs))
+    elif ctype in _RAW:
+        keys = ()  # a raw body names no argument
+    elif ctype == _JSON and req.query.columns is not None:
+        # `?columns=` are the argument names; the body is passed on unread (PostgREST's RawJSON),
+        # so a listed key it lacks is NULL.
+        json_body, keys = body if body is not None else b"", req.query.columns
+    elif ctype == _JSON:
+        json_body, keys = _json_arguments(body)
+    elif ctype == _CSV:
+        rows = csv_objects(body or b"")
+        json_body, keys = json.dumps(rows).encode(), tuple(rows[0]) if rows else ()
+    else:
+        raise invalid_body(f"Content-Type not acceptable: {ctype}")
+    fn, whole_body = _find(req, snapshot, overloads, keys)
+    if whole_body:
         # The whole body is the argument of the one function with a single unnamed parameter.
-        if len(unnamed) != 1:
-            raise _not_found(req, snapshot, overloads, []) if not unnamed else _ambiguous(unnamed)
-        fn = unnamed[0]
-        raw_arg = (fn.parameters[0], bytes(body or b""))
-        return _plan(req, snapshot, config, fn, (), None, (), raw_arg)
-    fn = resolve_function(req, snapshot, overloads, keys)
+        data = json_body if json_body is not None else body
+        return _plan(req, snapshot, config, fn, (), None, (), (fn.parameters[0], bytes(data or b"")))
     by_name = {p.name: p for p in fn.parameters}
     text_args: list[tuple[Parameter, tuple[str, ...]]] = []
     if json_body is None:
@@ -95,34 +121,91 @@ def _plan(
 
 
 def _json_arguments(body: bytes | bytearray | None) -> tuple[bytes | bytearray, tuple[str, ...]]:
-    """The JSON object of arguments (R-ARGS-POST-JSON): an array uses its first object, empty means {}."""
-    json_body = body if body and body.strip() else b"{}"
+    """A JSON body and the argument names it gives, as PostgREST's payloadAttributes reads it.
+
+    An empty body is `{}`. An object gives its keys; an array, the keys of its objects, which
+    must all have the same ones (the call takes the first). Anything else is no argument at
+    all, and a single unnamed json parameter then gets `[]`.
+    """
+    if not body:
+        return b"{}", ()
     try:
-        doc = json.loads(json_body)
+        doc = json.loads(body)
     except ValueError:
         raise invalid_body()
-    if isinstance(doc, list):
-        doc = doc[0] if doc and isinstance(doc[0], dict) else {}
-        json_body = json.dumps(doc).encode()
-    if not isinstance(doc, dict):
-        return json_body, ()  # a scalar: only a single-unnamed-parameter function can take it
-    return json_body, tuple(doc)
+    if isinstance(doc, dict):
+        return body, tuple(doc)
+    if not isinstance(doc, list) or not doc:
+        return b"[]", ()
+    first = doc[0]
+    if not isinstance(first, dict) or any(not isinstance(row, dict) or row.keys() != first.keys() for row in doc):
+        raise keys_differ()
+    return body, tuple(first)
 
 
-def _single_unnamed(overloads: tuple[Function, ...], content_type: str) -> tuple[Function, ...]:
-    types = RAW_BODY_TYPES.get(content_type, ())
-    return tuple(
-        f for f in overloads if len(f.parameters) == 1 and f.parameters[0].name == "" and f.parameters[0].type in types
-    )
+def _body_type(req: ApiRequest) -> str:
+    """The request body's media type as PostgREST tells bodies apart (JSON under any of its names)."""
+    return _JSON if req.content_type in _JSON_ALIASES else req.content_type
 
 
-def _named_match(overloads: tuple[Function, ...], keys: tuple[str, ...]) -> bool:
+def is_callable(fn: Function) -> bool:
+    """Whether PostgREST's schema cache has FN as a function to call (funcsSqlQuery's `callable`).
+
+    Parameters all unnamed are callable only as a single json, jsonb, text, xml or bytea
+    one; a name anywhere (even on an OUT parameter) makes PostgreSQL keep names for all.
+    """
+    params = fn.parameters
+    if not params or any(p.name for p in params) or any(p.name for p in fn.outputs):
+        return True
+    return len(params) == 1 and params[0].type in _UNNAMED_TYPES
+
+
+def callable_overloads(snapshot: CatalogSnapshot, schema: str, name: str) -> tuple[Function, ...]:
+    """The functions /rpc/NAME may call: the others are not in PostgREST's schema cache at all."""
+    return tuple(f for f in snapshot.functions.get((schema, name), ()) if is_callable(f))
+
+
+def _fits(fn: Function, given: set[str], raw: bool) -> bool:
+    """PostgREST's matchesParams: every required parameter given, every argument a parameter."""
+    if not fn.parameters:
+        # A raw body is meant for a parameter: it never calls a function without any.
+        return not given and not raw
+    names = {p.name for p in fn.parameters}
+    if "" in names:
+        return False  # unnamed parameters: only the single-unnamed-body form calls these
+    return {p.name for p in fn.parameters if p.required} <= given <= names
+
+
+def _takes_whole_body(fn: Function, content_type: str) -> bool:
+    """A single unnamed parameter of the type the Content-Type's whole body goes to (R-SINGLE-UNNAMED)."""
+    params = fn.parameters
+    return len(params) == 1 and params[0].name == "" and params[0].type in RAW_BODY_TYPES.get(content_type, ())
+
+
+def _find(
+    req: ApiRequest, snapshot: CatalogSnapshot, overloads: tuple[Function, ...], keys: tuple[str, ...]
+) -> tuple[Function, bool]:
+    """PostgREST's findProc: the one overload KEYS fit, else the one taking the whole POST body (True)."""
+    post = req.method == "POST"
+    ctype = _body_type(req)
+    raw = post and ctype in _RAW
     given = set(keys)
-    return any(
-        "" not in {p.name for p in f.parameters}
-        and {p.name for p in f.parameters if p.required} <= given <= {p.name for p in f.parameters}
-        for f in overloads
-    )
+    matches: list[Function] = []
+    whole: list[Function] = []
+    for fn in overloads:
+        if _fits(fn, given, raw):
+            matches.append(fn)
+        elif post and _takes_whole_body(fn, ctype):
+            whole.append(fn)
+    if len(matches) == 1:
+        return matches[0], False
+    if matches:
+        raise _ambiguous(matches)
+    if len(whole) == 1:
+        return whole[0], True
+    if whole:
+        raise _ambiguous(whole)
+    raise _not_found(req, snapshot, overloads, sorted(given))
 
 
 def _ambiguous(matches: tuple[Function, ...] | list[Function]) -> ApiError:
@@ -139,20 +222,8 @@ def resolve_function(
     req: ApiRequest, snapshot: CatalogSnapshot, overloads: tuple[Function, ...], keys: tuple[str, ...]
 ) -> Function:
     """The one overload whose parameters fit KEYS (R-RESOLVE), or PGRST202/PGRST203."""
-    given = set(keys)
-    matches = []
-    for fn in overloads:
-        names = {p.name for p in fn.parameters}
-        required = {p.name for p in fn.parameters if p.required}
-        if "" in names:
-            continue  # unnamed parameters: only the single-unnamed-body form calls these
-        if required <= given <= names:
-            matches.append(fn)
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise _ambiguous(matches)
-    raise _not_found(req, snapshot, overloads, sorted(given))
+    fn, _ = _find(req, snapshot, tuple(f for f in overloads if is_callable(f)), keys)
+    return fn
 
 
 def _not_found(
@@ -160,7 +231,8 @@ def _not_found(
 ) -> ApiError:
     func = f"{req.schema}.{req.name}"
     listed = ", ".join(keys)
-    raw = {"text/plain": "text", "text/xml": "xml", "application/octet-stream": "bytea"}.get(req.content_type)
+    ctype = _body_type(req)
+    raw = _RAW.get(ctype)
     if req.method == "POST" and raw:
         # A raw body names no parameters: the message lists none and there is no hint.
         details = (
@@ -170,7 +242,7 @@ def _not_found(
         return function_not_found(f"Could not find the function {func}", details)
     message = f"Could not find the function {func}" + (f"({listed})" if keys else " without parameters")
     searched = f" with parameter{'s' if len(keys) > 1 else ''} {listed}" if keys else " without parameters"
-    if req.method == "POST" and req.content_type == "application/json":
+    if req.method == "POST" and ctype == _JSON:
         searched += " or with a single unnamed json/jsonb parameter"
     details = f"Searched for the function {func}{searched}, but no matches were found in the schema cache."
     hint = None
@@ -181,7 +253,10 @@ def _not_found(
         if close:
             hint = f"Perhaps you meant to call the function {func}{close}"
     elif not overloads:
-        names = sorted(n for (s, n) in snapshot.functions if s == req.schema)
+        # Only names with a callable overload are in PostgREST's schema cache.
+        names = sorted(
+            n for (s, n), fns in snapshot.functions.items() if s == req.schema and any(map(is_callable, fns))
+        )
         close = FuzzySet(names).get_one(req.name, 0.75)
         if close:
             hint = f"Perhaps you meant to call the function {req.schema}.{close}"
@@ -199,7 +274,13 @@ def _result_relation(fn: Function, snapshot: CatalogSnapshot) -> tuple[Relation,
     table = None
     if fn.returns_composite:
         key = (fn.return_type_schema, fn.return_type)
-        table = snapshot.relation(*key) or snapshot.composite_types.get(key)
+        table = snapshot.relation(*key)
+        composite = snapshot.composite_types.get(key)
+        if table is None and composite is not None:
+            # Not a table: PostgREST knows no types for its attributes (unknown fields), so
+            # full-text filters never wrap them in to_tsvector and JSON paths go through
+            # to_jsonb. An empty base type says so, as for OUT parameters below.
+            table = replace(composite, columns=tuple(replace(c, base_type="") for c in composite.columns))
     if table is not None:
         # Filters and select resolve against the table's columns, computed fields included.
         return table, shape

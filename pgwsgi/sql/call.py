@@ -98,13 +98,21 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
     elif plan.json_body is not None and plan.json_params:
         params.append(JsonText(plan.json_body))
         typed = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(p.type))  # format_type() text from the catalog
+            # format_type() text from the catalog, `character` and `bit` as their varying types.
+            sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(_text_arg_type(p.type)))
             for p in plan.json_params
         )
-        prefix = sql.SQL(
-            "FROM (SELECT %s AS json_data) pgrst_payload, LATERAL json_to_record(pgrst_payload.json_data) AS "
-            "pgrst_body({}), LATERAL "
-        ).format(typed)
+        if _is_object(plan.json_body):
+            prefix = sql.SQL(
+                "FROM (SELECT %s AS json_data) pgrst_payload, LATERAL json_to_record(pgrst_payload.json_data) AS "
+                "pgrst_body({}), LATERAL "
+            ).format(typed)
+        else:
+            # An array of objects (or a CSV body): the first one holds the arguments, as in PostgREST.
+            prefix = sql.SQL(
+                "FROM (SELECT %s AS json_data) pgrst_payload, LATERAL (SELECT * FROM "
+                "json_to_recordset(pgrst_payload.json_data) AS _({}) LIMIT 1) pgrst_body, LATERAL "
+            ).format(typed)
         args = sql.SQL(", ").join(
             sql.SQL("{}{} := pgrst_body.{}").format(
                 sql.SQL("VARIADIC ") if p.variadic else sql.SQL(""), sql.Identifier(p.name), sql.Identifier(p.name)
@@ -130,6 +138,25 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
     return sql.SQL("SELECT pgrst_call.* {}{}({}) AS pgrst_call").format(prefix, name, args)
 
 
+# R-CHAR-BIT: `character` and `bit` (and their arrays) would cut an argument to one character;
+# PostgREST passes arguments as the varying types, whose values the parameter then takes whole.
+_VARYING = {
+    "character": "character varying",
+    "character[]": "character varying[]",
+    "bit": "bit varying",
+    "bit[]": "bit varying[]",
+}
+_JSON_BLANKS = b" \t\n\r"
+
+
 def _text_arg_type(type_name: str) -> str:
-    """R-CHAR-BIT: `character` and `bit` would truncate a text argument to one char; use the varying types."""
-    return {"character": "character varying", "bit": "bit varying"}.get(type_name, type_name)
+    """The type an argument of a parameter of TYPE_NAME is read as (R-CHAR-BIT)."""
+    return _VARYING.get(type_name, type_name)
+
+
+def _is_object(data: bytes | bytearray) -> bool:
+    """Whether a JSON body is an object (else an array): its first byte after blanks, as PostgREST tells."""
+    for i in range(min(len(data), 4096)):
+        if data[i] not in _JSON_BLANKS:
+            return data[i] == ord("{")
+    return False

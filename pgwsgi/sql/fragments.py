@@ -105,8 +105,11 @@ def column_expr(table: sql.Composable, ref: ColumnRef, params: Params) -> sql.Co
 
 def _json_step(expr: sql.Composable, step: JsonStep, params: Params) -> sql.Composable:
     params.append(step.key)
-    cast = "int" if isinstance(step.key, int) else "text"
-    return sql.SQL("{} {} %s::{}").format(expr, sql.SQL(step.arrow), sql.SQL(cast))
+    if isinstance(step.key, int):
+        return sql.SQL("{} {} %s::int").format(expr, sql.SQL(step.arrow))
+    # A key is a parameter of unknown type, as PostgREST's pgFmtJsonPath sends it: PostgreSQL
+    # picks the text operator, and names `unknown` where none fits (`text -> unknown`).
+    return sql.SQL("{} {} %s").format(expr, sql.SQL(step.arrow))
 
 
 def array_literal(values: tuple[str, ...]) -> str:
@@ -158,7 +161,10 @@ def _fts(f: PlanFilter, col: sql.Composable, params: Params) -> sql.Composable:
     lang = f.expr.language
     if lang is not None and lang.strip().isdigit():
         raise undefined_text_search_config(lang)
-    if f.ref.base_type != "tsvector" or f.ref.json_path:
+    # PostgREST's rule (Plan.hs resolveTypeOrUnknown): only a column of a table or view whose
+    # base type is not tsvector, JSON path or not, is wrapped in to_tsvector. Computed fields and
+    # the attributes of other result types (base type "") are unknown fields there: never wrapped.
+    if f.ref.computed is None and f.ref.base_type not in ("tsvector", ""):
         if lang is None:
             col = sql.SQL("to_tsvector({})").format(col)
         else:

@@ -11,7 +11,7 @@ from typing import Any
 
 from psycopg import sql
 
-from pgwsgi.plan.model import MutatePlan
+from pgwsgi.plan.model import LEGACY_COUNT, ColumnRef, EmbedPlan, MutatePlan
 from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr
 from pgwsgi.sql.jsontext import JsonText
 from pgwsgi.sql.readtree import condition, order_by, select_with_embeds, where_clause
@@ -34,12 +34,13 @@ def compose_mutation(plan: MutatePlan) -> Statement:
     rel = plan.relation
     table = sql.Identifier(rel.name)
     target = sql.Identifier(rel.schema, rel.name)
-    returning = sql.SQL("RETURNING {}.*").format(table) if _needs_rows(plan) else sql.SQL("RETURNING 1")
+    returned = _returned(plan, table)
+    returning = sql.SQL("RETURNING {}").format(returned) if returned is not None else sql.SQL("RETURNING 1")
     mutation: sql.Composable
     if plan.kind == "delete":
         mutation = sql.SQL("DELETE FROM {}{} {}").format(target, where_clause(table, plan.where, params), returning)
     elif plan.kind == "update":
-        mutation = _update(plan, target, table, returning, params)
+        mutation = _update(plan, target, table, returning, returned, params)
     else:
         mutation = _insert(plan, target, returning, params)
     inner, location = _inner(plan, table, params)
@@ -55,6 +56,57 @@ def compose_mutation(plan: MutatePlan) -> Statement:
 
 def _needs_rows(plan: MutatePlan) -> bool:
     return plan.representation or bool(plan.location_keys)
+
+
+def _returned(plan: MutatePlan, table: sql.Identifier) -> sql.Composable | None:
+    """What RETURNING reads of the written rows: None when nothing is read back.
+
+    As PostgREST's returnings: only the columns the representation selects, those its
+    embeds join on and the primary key (which Location needs), so that a role allowed
+    to read only some columns gets a representation of those; the whole row only for
+    `*`, computed fields and computed relationships. pgwsgi adds the order's columns.
+    """
+    if not _needs_rows(plan):
+        return None
+    names = _returned_columns(plan)
+    if names is None:
+        return sql.SQL("{}.*").format(table)
+    if not names:
+        return None
+    return sql.SQL(", ").join(sql.SQL("{}.{}").format(table, sql.Identifier(n)) for n in names)
+
+
+def _returned_columns(plan: MutatePlan) -> tuple[str, ...] | None:
+    """The column names the representation and Location read (None: the whole row)."""
+    names: dict[str, None] = {}
+
+    def column(ref: ColumnRef) -> bool:
+        if ref.computed is not None or ref.column is None or ref.column is LEGACY_COUNT:
+            return False  # a function of the whole row
+        names[ref.column.name] = None
+        return True
+
+    def joined(embed: EmbedPlan) -> bool:
+        if embed.relationship.function is not None:
+            return False  # a computed relationship takes the whole row
+        names.update(dict.fromkeys(embed.relationship.origin_columns))
+        return True
+
+    for out in plan.output:
+        if out.embed is not None:
+            if not joined(out.embed):
+                return None
+        elif out.ref is None:
+            if out.aggregate is None:
+                return None  # `*`
+        elif not column(out.ref):
+            return None
+    for term in plan.order:
+        if not (joined(term.embed) if term.embed is not None else column(term.ref)):
+            return None
+    names.update(dict.fromkeys(plan.location_keys))
+    names.update(dict.fromkeys(plan.relation.primary_key))
+    return tuple(names)
 
 
 def _inner(plan: MutatePlan, table: sql.Identifier, params: list[Any]) -> tuple[sql.Composable, sql.Composable]:
@@ -169,11 +221,18 @@ def where_condition(plan: MutatePlan, params: list[Any]) -> list[sql.Composable]
 
 
 def _update(
-    plan: MutatePlan, target: sql.Identifier, table: sql.Identifier, returning: sql.Composable, params: list[Any]
+    plan: MutatePlan,
+    target: sql.Identifier,
+    table: sql.Identifier,
+    returning: sql.Composable,
+    returned: sql.Composable | None,
+    params: list[Any],
 ) -> sql.Composable:
     if not plan.columns:
-        # `{}` updates nothing; an empty result with the table's shape keeps `select=` working.
-        return sql.SQL("SELECT {}.* FROM {} AS {} WHERE false").format(table, target, table)
+        # `{}` updates nothing; an empty result with RETURNING's columns keeps `select=` working
+        # and reads no column more than a real update would.
+        columns = returned if returned is not None else sql.SQL("NULL")
+        return sql.SQL("SELECT {} FROM {} AS {} WHERE false").format(columns, target, table)
     sets = sql.SQL(", ").join(
         sql.SQL("{} = pgrst_body.{}").format(sql.Identifier(c.name), sql.Identifier(c.name)) for c in plan.columns
     )

@@ -26,6 +26,7 @@ from tests.unit.snapshot import (
     planned,
     refused,
     request,
+    snapshot,
 )
 
 A, B = ADD.parameters
@@ -73,8 +74,18 @@ def test_a_post_json_object_is_bound_whole_with_its_keys_as_parameters() -> None
 
 
 def test_a_post_json_array_calls_with_its_first_object() -> None:
+    # The array is bound whole; SQL reads its first object (json_to_recordset ... LIMIT 1).
     plan = call("/rpc/add", "POST", '[{"a": 1}, {"a": 5}]')
-    assert (plan.json_body, plan.json_params) == (b'{"a": 1}', (A,))
+    assert (bytes(plan.json_body or b""), plan.json_params) == (b'[{"a": 1}, {"a": 5}]', (A,))
+
+
+def test_a_post_json_array_of_objects_with_other_keys_is_pgrst102() -> None:
+    assert refused("/rpc/add", "POST", body='[{"a": 1}, {"b": 5}]')[:3] == (
+        400,
+        "PGRST102",
+        "All object keys must match",
+    )
+    assert refused("/rpc/add", "POST", body="[1, 2]")[:3] == (400, "PGRST102", "All object keys must match")
 
 
 def test_columns_limits_the_json_keys_passed() -> None:
@@ -91,8 +102,14 @@ def test_a_form_body_gives_text_arguments() -> None:
 
 
 def test_a_function_with_a_single_unnamed_json_parameter_takes_the_whole_body() -> None:
-    plan = call("/rpc/echo_json", "POST", "[1, 2]")
-    assert (plan.function, plan.raw_arg, plan.json_body) == (ECHO_JSON, (ECHO_JSON.parameters[0], b"[1, 2]"), None)
+    plan = call("/rpc/echo_json", "POST", '[{"x": 1}, {"x": 2}]')
+    body = b'[{"x": 1}, {"x": 2}]'
+    assert (plan.function, plan.raw_arg, plan.json_body) == (ECHO_JSON, (ECHO_JSON.parameters[0], body), None)
+
+
+def test_a_json_scalar_is_an_empty_array_to_the_single_unnamed_json_parameter() -> None:
+    # PostgREST's payloadAttributes: a body that is neither an object nor an array of them is `[]`.
+    assert call("/rpc/echo_json", "POST", "5").raw_arg == (ECHO_JSON.parameters[0], b"[]")
 
 
 def test_a_text_body_goes_to_the_single_unnamed_text_parameter() -> None:
@@ -197,6 +214,55 @@ def test_resolve_function_skips_overloads_with_unnamed_parameters() -> None:
         resolve_function(req, CATALOG, (ECHO_JSON,), ())
     assert info.value.code == "PGRST202"
     assert resolve_function(request("/rpc/noargs"), CATALOG, (NOARGS,), ()) == NOARGS
+
+
+# Functions PostgREST's schema cache leaves out (funcsSqlQuery's `callable`).
+TWO_UNNAMED = function("two_unnamed", param(""), param(""))
+UNNAMED_INT = function("unnamed_int", param(""))
+UNNAMED_TEXT = function("unnamed_text", param("", "text"), returns="text")
+DEFAULTS = function("defaults", param("a", required=False), param("b", required=False))
+UNNAMED = snapshot(functions=(TWO_UNNAMED, UNNAMED_INT, UNNAMED_TEXT, DEFAULTS))
+
+
+def test_functions_with_unnamed_parameters_that_no_body_can_fill_are_not_found() -> None:
+    assert refused("/rpc/two_unnamed", catalog=UNNAMED)[:3] == (
+        404,
+        "PGRST202",
+        "Could not find the function api.two_unnamed without parameters in the schema cache",
+    )
+    # Not even as a hint: the name of one with a callable overload is offered instead.
+    assert refused("/rpc/unnamed_int", "POST", body='{"x": 1}', catalog=UNNAMED)[4] == (
+        "Perhaps you meant to call the function api.unnamed_text"
+    )
+
+
+def test_a_raw_body_calls_a_function_whose_parameters_all_have_defaults() -> None:
+    _, plan = planned("/rpc/defaults", "POST", body="x", content_type="text/plain", catalog=UNNAMED)
+    assert isinstance(plan.action, CallPlan)
+    assert (plan.action.function, plan.action.text_args, plan.action.raw_arg) == (DEFAULTS, (), None)
+
+
+def test_columns_are_the_argument_names_of_a_json_body() -> None:
+    plan = call("/rpc/add?columns=a,b", "POST", '{"a": 1}')
+    assert (bytes(plan.json_body or b""), plan.json_params) == (b'{"a": 1}', (A, B))
+
+
+def test_a_csv_body_names_the_arguments_in_its_header() -> None:
+    plan = call("/rpc/add", "POST", "a,b\n1,2\n3,4", "text/csv")
+    assert (plan.json_body, plan.json_params) == (b'[{"a": "1", "b": "2"}, {"a": "3", "b": "4"}]', (A, B))
+
+
+def test_the_array_media_types_are_json_bodies() -> None:
+    plan = call("/rpc/add", "POST", '{"a": 1}', "application/vnd.pgrst.array+json")
+    assert plan.json_params == (A,)
+
+
+def test_other_content_types_are_pgrst102() -> None:
+    assert refused("/rpc/add", "POST", body="<a/>", content_type="application/xml")[:3] == (
+        400,
+        "PGRST102",
+        "Content-Type not acceptable: application/xml",
+    )
 
 
 @pytest.mark.parametrize(

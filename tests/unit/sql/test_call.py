@@ -80,10 +80,10 @@ def test_a_variadic_json_argument_is_passed_variadic() -> None:
 
 
 def test_a_single_unnamed_json_parameter_takes_the_body_positionally() -> None:
-    text, params = compose("/rpc/echo_json", "POST", "[1, 2]")
+    text, params = compose("/rpc/echo_json", "POST", '[{"x": 1}]')
     source = scalar_call('"api"."echo_json"(%s::json)')
     assert text.startswith(f"WITH pgrst_source AS ({source}) ")
-    assert params == [("json", b"[1, 2]")]
+    assert params == [("json", b'[{"x": 1}]')]
 
 
 def test_a_text_body_is_bound_as_text() -> None:
@@ -102,12 +102,37 @@ def test_a_bytea_body_is_bound_as_bytes() -> None:
     assert params == [b"\x00\xff"]
 
 
-@pytest.mark.parametrize(("declared", "cast"), [("character", "character varying"), ("bit", "bit varying")])
+VARYING = [
+    ("character", "character varying"),
+    ("bit", "bit varying"),
+    ("character[]", "character varying[]"),
+    ("bit[]", "bit varying[]"),
+]
+
+
+@pytest.mark.parametrize(("declared", "cast"), VARYING)
 def test_character_and_bit_arguments_are_cast_to_their_varying_types(declared: str, cast: str) -> None:
     fn = function("pad", param("c", declared), returns="text")
     _, plan = planned("/rpc/pad?c=abc", catalog=snapshot(functions=(fn,)))
     stmt, _ = compose_call(plan.action)  # type: ignore[arg-type]
     assert f'"api"."pad"("c" := %s::{cast})' in render(stmt)
+
+
+@pytest.mark.parametrize(("declared", "cast"), VARYING)
+def test_character_and_bit_json_arguments_are_read_as_their_varying_types(declared: str, cast: str) -> None:
+    fn = function("pad", param("c", declared), returns="text")
+    _, plan = planned("/rpc/pad", "POST", body='{"c": "abc"}', catalog=snapshot(functions=(fn,)))
+    stmt, _ = compose_call(plan.action)  # type: ignore[arg-type]
+    assert f'AS pgrst_body("c" {cast}), LATERAL' in render(stmt)
+
+
+def test_an_array_body_passes_the_arguments_of_its_first_object() -> None:
+    text, params = compose("/rpc/add", "POST", ' [{"a": 1}, {"a": 2}]')
+    assert (
+        "FROM (SELECT %s AS json_data) pgrst_payload, LATERAL (SELECT * FROM json_to_recordset(pgrst_payload.json_data) "
+        'AS _("a" integer) LIMIT 1) pgrst_body, LATERAL (SELECT "api"."add"("a" := pgrst_body."a")'
+    ) in text
+    assert params == [("json", b' [{"a": 1}, {"a": 2}]')]
 
 
 def test_a_void_function_is_still_read_so_that_it_runs() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from psycopg import sql
 
@@ -65,17 +67,18 @@ def test_a_computed_field_is_its_function_of_the_row() -> None:
     assert render(column_expr(TABLE, ColumnRef(None, (), LABEL), [])) == '"api"."label"("items")'
 
 
-def test_json_path_steps_are_typed_parameters() -> None:
+def test_json_path_keys_are_unknown_parameters_and_indexes_int() -> None:
+    # As PostgREST's pgFmtJsonPath: a key's type is left to PostgreSQL (`text -> unknown` in errors).
     params: list[object] = []
     ref = ColumnRef(DATA.column, (JsonStep("->", "a"), JsonStep("->", 1), JsonStep("->>", "b")))
-    assert render(column_expr(TABLE, ref, params)) == '"items"."data" -> %s::text -> %s::int ->> %s::text'
+    assert render(column_expr(TABLE, ref, params)) == '"items"."data" -> %s -> %s::int ->> %s'
     assert params == ["a", 1, "b"]
 
 
 def test_a_json_path_on_a_non_json_column_goes_through_to_jsonb() -> None:
     params: list[object] = []
     ref = ColumnRef(NAME.column, (JsonStep("->>", "k"),))
-    assert render(column_expr(TABLE, ref, params)) == 'to_jsonb("items"."name") ->> %s::text'
+    assert render(column_expr(TABLE, ref, params)) == 'to_jsonb("items"."name") ->> %s'
 
 
 def test_column_link_joins_one_column_pair() -> None:
@@ -184,6 +187,20 @@ def test_full_text_search_on_a_tsvector_uses_the_column_itself() -> None:
         '("items"."tsv" @@ plainto_tsquery(%s::regconfig, %s))',
         ["simple", "dog"],
     )
+    # A JSON path does not change that (Plan.hs resolveTypeOrUnknown).
+    path = ColumnRef(DOCS.by_name["tsv"], (JsonStep("->", "k"),))
+    assert where(path, "fts", "cat") == ('(to_jsonb("items"."tsv") -> %s @@ to_tsquery(%s))', ["k", "cat"])
+
+
+def test_full_text_search_leaves_fields_of_unknown_type_to_postgresql() -> None:
+    # A computed field, and an attribute of a result type that is no table (base type ""), are
+    # unknown fields to PostgREST: it never wraps them in to_tsvector.
+    assert where(ColumnRef(None, (), LABEL), "fts", "cat", language="simple") == (
+        '("api"."label"("items") @@ to_tsquery(%s::regconfig, %s))',
+        ["simple", "cat"],
+    )
+    unknown = ColumnRef(dataclasses.replace(ITEMS.by_name["name"], base_type=""))
+    assert where(unknown, "wfts", "cat") == ('("items"."name" @@ websearch_to_tsquery(%s))', ["cat"])
 
 
 # -- select list ---------------------------------------------------------------------------------------

@@ -80,10 +80,29 @@ def test_a_representation_selects_from_the_written_rows() -> None:
         "/items?select=id,name&order=id.desc", body='{"id": 1, "name": "a"}', Prefer="return=representation"
     )
     assert text == statement(
-        f'{INSERT_ITEM} RETURNING "items".*',
+        f'{INSERT_ITEM} RETURNING "items"."id", "items"."name"',
         'SELECT "items"."id" AS "id", "items"."name" AS "name" FROM pgrst_source AS "items" ORDER BY "items"."id" DESC',
         body="coalesce(json_agg(_pgrst_t)::text, '[]')",
     )
+
+
+def test_a_representation_of_everything_returns_the_whole_row() -> None:
+    text, _ = compose("/items", body='{"id": 1, "name": "a"}', Prefer="return=representation")
+    assert f'{INSERT_ITEM} RETURNING "items".*' in text
+    text, _ = compose("/items?select=id,label", body='{"id": 1, "name": "a"}', Prefer="return=representation")
+    assert f'{INSERT_ITEM} RETURNING "items".*' in text  # a computed field takes the whole row
+
+
+def test_a_representation_returns_the_key_and_the_columns_embeds_join_on() -> None:
+    text, _ = compose("/projects?select=name,clients(name)", body='{"name": "p"}', Prefer="return=representation")
+    assert 'RETURNING "projects"."name", "projects"."client_id", "projects"."id") SELECT' in text
+    text, _ = compose("/items?select=data->>k&order=price", body='{"id": 1}', Prefer="return=representation")
+    assert 'RETURNING "items"."data", "items"."price", "items"."id") SELECT' in text
+
+
+def test_an_empty_patch_with_a_representation_reads_the_returned_columns() -> None:
+    text, _ = compose("/items?id=eq.1&select=name", "PATCH", Prefer="return=representation")
+    assert text.startswith('WITH pgrst_source AS (SELECT "items"."name", "items"."id" FROM "api"."items" AS "items" ')
 
 
 def test_headers_only_builds_the_location_from_the_primary_key() -> None:
@@ -179,7 +198,7 @@ def test_patch_updates_from_the_body_where_the_filters_match() -> None:
 
 def test_patch_with_an_empty_object_updates_nothing() -> None:
     assert compose("/items?id=eq.1", "PATCH", body="{}") == (
-        statement('SELECT "items".* FROM "api"."items" AS "items" WHERE false'),
+        statement('SELECT NULL FROM "api"."items" AS "items" WHERE false'),
         [],
     )
 
