@@ -65,7 +65,7 @@ def select_with_embeds(
 
     With HOIST (the inside of a to-one spread), aggregates are left to the parent:
     their inputs are selected under their field names instead (EMB-AGG). The to-one
-    embeds ORDER (the level's order) names are joined as rows, for order_by to read.
+    embeds that ORDER (the level's order) reads are joined as rows, whose keys order_by reads.
     """
     # A level that groups needs its embeds in FROM (LATERAL), where GROUP BY can use them.
     grouped = not hoist and has_aggregates(outputs)

@@ -7,10 +7,12 @@ import dataclasses
 import pytest
 
 from pgwsgi.api.model import SelectRelation
-from pgwsgi.catalog.model import CatalogSnapshot, Junction, Relationship
+from pgwsgi.catalog.model import CatalogSnapshot, ForeignKey, Junction, Relationship
+from pgwsgi.catalog.relationships import build_relationships
 from pgwsgi.errors import ApiError
 from pgwsgi.plan.embed import resolve_relationship
 from tests.unit.snapshot import (
+    BIG_PROJECTS,
     CATALOG,
     CLIENTS,
     PROJECTS,
@@ -268,3 +270,47 @@ def test_a_view_is_not_embedded_by_foreign_key_column_name() -> None:
     catalog = snapshot(PROJECTS, view, relationships={("api", "projects"): (rel,)})
     assert resolve("projects", "clients_v", catalog=catalog)[0] == rel
     assert refused("projects", "client_id", catalog=catalog)[1] == "PGRST200"
+
+
+def test_a_computed_relationship_overrides_only_the_relationships_to_the_relation_it_names() -> None:
+    # PostgREST keys detected relationships by their target and computed ones by their function,
+    # the function winning: `projects(clients)` replaces the foreign key's, big_projects stays.
+    named_like_the_table = dataclasses.replace(BIG_PROJECTS, name="projects")
+    catalog = snapshot(
+        CLIENTS,
+        PROJECTS,
+        functions=(BIG_PROJECTS, named_like_the_table),
+        foreign_keys=(foreign_key("projects_client_id_fkey", "projects", ("client_id",), "clients"),),
+    )
+    assert resolve("clients", "projects", catalog=catalog)[0].function == ("api", "projects")
+    assert resolve("clients", "big_projects", catalog=catalog)[0].function == ("api", "big_projects")
+    assert resolve("projects", "clients", catalog=catalog)[0].constraint == "projects_client_id_fkey"
+
+
+def test_a_junction_in_an_internal_schema_gives_no_many_to_many_and_no_hint() -> None:
+    # As PostgREST (EmbedDisambiguationSpec): the many-to-many exists until internal objects are
+    # removed, so end_1 "has relationships" and the PGRST200 hint suggests nothing, where a
+    # parent without any would get a close parent (end_10) as hint.
+    end_1 = relation("end_1", column("id", "integer"), column("name"))
+    end_2 = relation("end_2", column("id", "integer"), column("name"))
+    end_10 = relation("end_10", column("id", "integer"), column("end_2_id", "integer"))
+    fks = (
+        ForeignKey("junction_end_1_id_fkey", "private", "junction", ("end_1_id",), "api", "end_1", ("id",)),
+        ForeignKey("junction_end_2_id_fkey", "private", "junction", ("end_2_id",), "api", "end_2", ("id",)),
+        foreign_key("end_10_end_2_id_fkey", "end_10", ("end_2_id",), "end_2"),
+    )
+    relations = {("api", r.name): r for r in (end_1, end_2, end_10)}
+    keys = {("private", "junction"): ("end_1_id", "end_2_id")}
+    catalog = snapshot(end_1, end_2, end_10, relationships=build_relationships(fks, relations, table_keys=keys))
+    assert refused("end_1", "end_2", catalog=catalog) == (
+        400,
+        "PGRST200",
+        "Could not find a relationship between 'end_1' and 'end_2' in the schema cache",
+        "Searched for a foreign key relationship between 'end_1' and 'end_2' in the schema 'api', "
+        "but no matches were found.",
+        None,
+    )
+    without_the_junction = snapshot(end_1, end_2, end_10, relationships=build_relationships(fks, relations))
+    assert (
+        refused("end_1", "end_2", catalog=without_the_junction)[4] == "Perhaps you meant 'end_10' instead of 'end_1'."
+    )

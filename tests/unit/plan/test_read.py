@@ -252,6 +252,47 @@ def test_order_by_a_to_one_embed_column() -> None:
     assert plan.order == (PlanOrder(ColumnRef(name), "desc", None, embed),)
 
 
+def test_order_by_a_to_one_embed_names_a_key_of_its_row() -> None:
+    # As PostgREST: the embed's alias, the key's alias; the key stands for its column.
+    plan = read("/projects?select=id,c:clients(n:name)&order=c(n).asc")
+    name = CLIENTS.column("name")
+    assert name is not None
+    assert plan.order == (PlanOrder(ColumnRef(dataclasses.replace(name, name="n")), "asc", None, plan.output[1].embed),)
+
+
+def test_order_by_a_key_the_embed_does_not_have_is_42703_on_postgrests_join_alias() -> None:
+    assert refused("/projects?select=id,clients(id)&order=clients(name)")[:3] == (
+        400,
+        "42703",
+        "column projects_clients_1.name does not exist",
+    )
+    assert refused("/clients?select=projects(id,clients(id))&projects.order=clients(name)")[2] == (
+        "column projects_clients_2.name does not exist"
+    )
+
+
+def test_order_by_an_aliased_embed_takes_its_alias_only() -> None:
+    assert refused("/projects?select=id,c:clients(name)&order=clients(name)")[:3] == (
+        400,
+        "PGRST108",
+        "'clients' is not an embedded resource in this request",
+    )
+
+
+def test_an_embeds_order_can_name_its_own_to_one_embeds() -> None:
+    plan = read("/clients?select=projects(id,clients(name))&projects.order=clients(name).desc")
+    projects = plan.output[0].embed
+    assert projects is not None
+    name = CLIENTS.column("name")
+    assert name is not None
+    assert projects.order == (PlanOrder(ColumnRef(name), "desc", None, projects.output[1].embed),)
+
+
+def test_order_by_a_spread_names_the_keys_it_lifts() -> None:
+    plan = read("/tasks?select=id,...projects(p:name,...clients(c:name))&order=projects(c)")
+    assert plan.order[0].ref.column is not None and plan.order[0].ref.column.name == "c"
+
+
 def test_order_by_a_to_many_embed_is_pgrst118() -> None:
     assert refused("/clients?select=id,projects(name)&order=projects(name)") == (
         400,

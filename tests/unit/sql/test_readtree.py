@@ -78,10 +78,13 @@ def test_a_many_to_many_embed_goes_through_the_junction() -> None:
 
 
 def test_a_computed_relationship_reads_the_function_of_the_parent_row() -> None:
+    # The row is cast to the function's argument type, as PostgREST casts it: a call's or a
+    # write's CTE row is a bare record that overloads of the function would not tell apart.
     items, *_ = select("/clients?select=big_projects(id)")
     assert items == (
         'coalesce((SELECT jsonb_agg("pgrst_1_rows") FROM (SELECT "projects_1"."id" AS "id" FROM '
-        '"api"."big_projects"("clients") AS "projects_1" WHERE TRUE) "pgrst_1_rows"), \'[]\') AS "big_projects"'
+        '"api"."big_projects"("clients"::"api"."clients") AS "projects_1" WHERE TRUE) "pgrst_1_rows"), \'[]\') '
+        'AS "big_projects"'
     )
 
 
@@ -211,13 +214,38 @@ def test_an_embed_null_filter_is_an_exists_over_its_filtered_rows() -> None:
     assert render(condition(sql.Identifier("clients"), plan.where[0], [])).startswith("NOT EXISTS (SELECT 1 FROM")
 
 
-def test_order_by_a_to_one_embed_column_reads_the_related_row() -> None:
+def test_order_by_a_to_one_embed_reads_the_key_of_its_joined_row() -> None:
+    # As PostgREST: the embed is a LATERAL join of its (first) row, the object is built from
+    # that row, and ORDER BY reads the row's key.
     plan = read_plan("/projects?select=id,clients(name)&order=clients(name).desc.nullsfirst,id")
-    assert render(order_by(sql.Identifier("projects"), plan.order, [])) == (
-        ' ORDER BY (SELECT "pgrst_o_clients"."name" FROM "api"."clients" AS "pgrst_o_clients" WHERE '
-        '"pgrst_o_clients"."id" = "projects"."client_id" LIMIT 1) DESC NULLS FIRST, "projects"."id"'
+    s = select_with_embeds(sql.Identifier("projects"), plan.output, Aliases(), order=plan.order)
+    assert render(s.items) == '"projects"."id" AS "id", to_jsonb("pgrst_1".*) AS "clients"'
+    assert render(s.joins) == (
+        ' LEFT JOIN LATERAL (SELECT * FROM (SELECT "clients_1"."name" AS "name" FROM "api"."clients" AS "clients_1" '
+        'WHERE "clients_1"."id" = "projects"."client_id") AS "pgrst_2_rows" LIMIT 1) AS "pgrst_1" ON TRUE'
+    )
+    assert render(order_by(sql.Identifier("projects"), plan.order, [], s.rows)) == (
+        ' ORDER BY "pgrst_1"."name" DESC NULLS FIRST, "projects"."id"'
     )
     assert render(order_by(sql.Identifier("projects"), (), [])) == ""
+
+
+def test_order_by_a_to_one_embed_names_the_key_of_its_row_with_a_json_path() -> None:
+    # The key is the embed's (an alias here), not its relation's column; the path is a parameter.
+    plan = read_plan("/projects?select=id,c:clients(n:name)&order=c(n->>x).asc")
+    s = select_with_embeds(sql.Identifier("projects"), plan.output, Aliases(), order=plan.order)
+    params: list[object] = []
+    rendered = render(order_by(sql.Identifier("projects"), plan.order, params, s.rows))
+    assert rendered.startswith(' ORDER BY to_jsonb("pgrst_1"."n") ->> %s')
+    assert rendered.endswith(" ASC")
+    assert params == ["x"]
+
+
+def test_order_by_a_to_one_spread_reads_the_spread_row() -> None:
+    plan = read_plan("/projects?select=id,...clients(client:name)&order=clients(client)")
+    s = select_with_embeds(sql.Identifier("projects"), plan.output, Aliases(), order=plan.order)
+    assert render(s.items) == '"projects"."id" AS "id", "pgrst_1"."client" AS "client"'
+    assert render(order_by(sql.Identifier("projects"), plan.order, [], s.rows)) == ' ORDER BY "pgrst_1"."client"'
 
 
 def test_inner_exists_follows_nested_inner_embeds() -> None:
