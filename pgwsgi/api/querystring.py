@@ -16,7 +16,18 @@ from pgwsgi.errors import range_not_satisfiable
 
 from . import grammar
 from .grammar import Parser
-from .model import EmbedPath, Field, Filter, LogicTree, OpExpr, OrderTerm, QueryParams, SelectField, SelectItem
+from .model import (
+    EmbedPath,
+    Field,
+    Filter,
+    LogicTree,
+    OpExpr,
+    OrderTerm,
+    QueryParams,
+    SelectField,
+    SelectItem,
+    SelectRelation,
+)
 
 __all__ = [
     "canonical_query",
@@ -59,7 +70,11 @@ def parse_select(text: str) -> tuple[SelectItem, ...]:
 
     def forest(p: Parser) -> tuple[SelectItem, ...]:
         items = p.forest(0)
-        p.expect_eof()
+        # PostgREST's pRequestSelect does not ask for the end of input: what follows a list
+        # that ends with an embed's `)` is ignored (`projects(count)'`). A field must still be
+        # followed by `,` or the end, which the field's own rule checks.
+        if not (items and isinstance(items[-1], SelectRelation) and p.s[p.i - 1 : p.i] == ")"):
+            p.expect_eof()
         return tuple(items)
 
     return grammar.run("failed to parse select parameter", text, forest) or DEFAULT_SELECT

@@ -461,3 +461,11 @@ def test_order_dangling_arrow_is_a_parse_error():
         '"failed to parse order (a->)" (line 1, column 4)',
         'unexpected end of input expecting "-", digit or any non reserved character different from: .,>()',
     )
+
+
+def test_text_after_a_list_ending_with_an_embed_is_ignored():
+    # PostgREST's pRequestSelect does not ask for the end of input (spec URLs carry `count)'`).
+    assert parse_select("id,projects(count)'") == parse_select("id,projects(count)")
+    assert parse_select("a,b(c)))") == parse_select("a,b(c)")
+    # After a field the field's own rule still wants `,` or the end.
+    assert fails(parse_select, "id'").code == "PGRST100"
