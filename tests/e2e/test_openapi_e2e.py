@@ -50,3 +50,21 @@ def test_root_disabled_through_gunicorn(gunicorn, pg_server: Server, test_db: st
         "details": None,
         "hint": None,
     }
+
+
+def test_openapi_31_through_gunicorn(gunicorn, pg_server: Server, test_db: str) -> None:  # noqa: ANN001
+    # PGRST_OPENAPI_VERSION makes 3.1 the default; the 3.1 media type asks for it explicitly.
+    base = gunicorn(server_env(pg_server, test_db, PGRST_OPENAPI_VERSION="3.1"), workers=1)
+    status, headers, body = fetch(f"{base}/")
+    assert (status, headers["Content-Type"]) == (200, OPENAPI)
+    assert json.loads(body)["openapi"] == "3.1.0"
+    status, headers, body = fetch(f"{base}/", {"Accept": "application/vnd.oai.openapi+json;version=3.1"})
+    assert (status, headers["Content-Type"]) == (200, "application/vnd.oai.openapi+json;version=3.1; charset=utf-8")
+    doc = json.loads(body)
+    assert "/items" in doc["paths"]
+    assert doc["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A JWT whose role claim names the database role of the request",
+    }
