@@ -123,6 +123,17 @@ def database(server: Server, name: str, *files: Path) -> Iterator[str]:
         yield name
 
 
+@contextlib.contextmanager
+def own_database(server: Server, prefix: str, *files: Path) -> Iterator[str]:
+    """A database of a module's own, PREFIX_<pid>, with FILES loaded; dropped afterwards.
+
+    The cluster-wide roles of tests/fixtures/roles.sql are loaded first (into "postgres"), so FILES may use them.
+    """
+    load_sql(server, "postgres", FIXTURES / "roles.sql")
+    with database(server, f"{prefix}_{os.getpid()}", *files) as name:
+        yield name
+
+
 @pytest.fixture(scope="session")
 def test_db(pg_server: Server) -> Iterator[str]:
     """The session's database with the SQL files of tests/fixtures loaded."""
@@ -152,6 +163,41 @@ def make_config(server: Server, dbname: str, **overrides: Any) -> Config:
         db_channel_enabled=False,
     )
     return dataclasses.replace(base, **overrides)
+
+
+@contextlib.contextmanager
+def client_factory(server: Server, dbname: str, **base: Any) -> Iterator[Callable[..., Client]]:
+    """A factory of test clients over apps on DBNAME configured with BASE and keyword overrides of Config.
+
+    `factory(**overrides)` answers a new Client (no cookies) over one app per distinct configuration:
+    the settings, sorted by name, are the key, so their values should be hashable (tuples, not lists);
+    a configuration with an unhashable value gets an app of its own at every call. Every app the
+    factory made is closed when the block is left.
+    """
+    from pgwsgi import create_app
+
+    shared: dict[tuple[tuple[str, Any], ...], Any] = {}
+    apps: list[Any] = []
+
+    def factory(**overrides: Any) -> Client:
+        settings = {**base, **overrides}
+        key = tuple(sorted(settings.items()))
+        try:
+            application = shared.get(key)
+        except TypeError:  # an unhashable value: this app is not shared
+            application = None
+        if application is None:
+            application = create_app(make_config(server, dbname, **settings))
+            apps.append(application)
+            with contextlib.suppress(TypeError):
+                shared[key] = application
+        return Client(application, use_cookies=False)
+
+    try:
+        yield factory
+    finally:
+        for application in apps:
+            application.close()
 
 
 @pytest.fixture

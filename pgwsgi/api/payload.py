@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import IO
+import re
+from typing import IO, Any
 from urllib.parse import parse_qsl
 
 from pgwsgi.api.model import Payload
@@ -21,13 +22,13 @@ from pgwsgi.errors import body_too_large, invalid_body
 # Bodies up to this size are parsed in Python (fast in C, and errors are answered
 # before a connection is taken); larger ones are only scanned by PostgreSQL.
 PARSE_LIMIT = 1 << 20
-_WHITESPACE = b" \t\n\r"
+_NOT_WHITESPACE = re.compile(rb"[^ \t\n\r]")
 
 
 def parse_payload(body: bytes | bytearray, content_type: str, *, any_keys: bool = False) -> Payload:
     """The payload of a write with CONTENT_TYPE; ANY_KEYS (`?columns=`) lifts the same-keys rule."""
     if content_type == "text/csv":
-        return _from_rows(_csv_rows(body), any_keys)
+        return _from_rows(csv_objects(body), any_keys)
     if content_type == "application/x-www-form-urlencoded":
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         return _from_rows(dict(pairs), any_keys)
@@ -38,11 +39,24 @@ def parse_payload(body: bytes | bytearray, content_type: str, *, any_keys: bool 
         if start not in (b"{", b"["):
             raise invalid_body()
         return Payload(body, start == b"{", None)
+    return _from_rows(load_json(body), any_keys, body)
+
+
+def load_json(body: bytes | bytearray) -> Any:
+    """A JSON body's structure, or 400 PGRST102 `Empty or invalid json` for anything else.
+
+    Numbers stay text: only the keys and the shape are read here (PostgreSQL reads the
+    values), and Python refuses integers of more than 4,300 digits. NaN and Infinity
+    are not JSON. Nesting too deep for Python's parser is refused rather than a 500.
+    """
     try:
-        doc = json.loads(body)
-    except ValueError:
-        raise invalid_body()
-    return _from_rows(doc, any_keys, body)
+        return json.loads(body, parse_int=str, parse_float=str, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        raise invalid_body() from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(name)
 
 
 def _from_rows(doc: object, any_keys: bool, raw: bytes | bytearray | None = None) -> Payload:
@@ -65,12 +79,10 @@ def _from_rows(doc: object, any_keys: bool, raw: bytes | bytearray | None = None
 
 
 def csv_objects(body: bytes | bytearray) -> list[dict[str, object]]:
-    """A CSV body as one object per line, keyed by the header (T-BODY-CSV); also a call's arguments."""
-    return _csv_rows(body)
+    """A CSV body as one object per line, keyed by the header (T-BODY-CSV); also a call's arguments.
 
-
-def _csv_rows(body: bytes | bytearray) -> list[dict[str, object]]:
-    """T-BODY-CSV: a header line, then rows; unquoted NULL is null, an empty field is ""."""
+    A header line, then rows; unquoted NULL is null, an empty field is "".
+    """
     try:
         reader = csv.reader(io.StringIO(body.decode("utf-8")))
         rows = list(reader)
@@ -88,11 +100,9 @@ def _csv_rows(body: bytes | bytearray) -> list[dict[str, object]]:
 
 
 def _first_byte(body: bytes | bytearray) -> bytes:
-    """The first non-whitespace byte, without copying the body (lstrip would)."""
-    for i in range(min(len(body), 4096)):
-        if body[i] not in _WHITESPACE:
-            return bytes(body[i : i + 1])
-    return b""
+    """The first non-whitespace byte, however much whitespace comes first, without copying the body."""
+    found = _NOT_WHITESPACE.search(body)
+    return found.group() if found else b""
 
 
 def request_body(stream: IO[bytes], length: int | None, limit: int) -> bytearray:

@@ -53,6 +53,7 @@ from pgwsgi.errors.pgrst import (
     unsupported_method,
 )
 from pgwsgi.errors.postgres import (
+    UndefinedColumn,
     bigint_out_of_range,
     duplicate_alias,
     from_pg_error,
@@ -75,6 +76,7 @@ __all__ = [
     "undefined_column",
     "undefined_type",
     "duplicate_alias",
+    "UndefinedColumn",
     "bigint_out_of_range",
     "undefined_text_search_config",
     "connection_error",

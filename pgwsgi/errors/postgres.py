@@ -7,6 +7,7 @@ have raised the same for the same request.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pgwsgi.errors.apierror import ApiError
@@ -122,9 +123,17 @@ def _json_object(text: str) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def undefined_column(relation: str, name: str) -> ApiError:
+@dataclass
+class UndefinedColumn(ApiError):
+    """42703 with what it names, so that a caller can name the relation as PostgREST's SQL aliases it."""
+
+    relation: str = ""
+    column: str = ""
+
+
+def undefined_column(relation: str, name: str) -> UndefinedColumn:
     """42703, as PostgreSQL words it: a column the relation does not have."""
-    return ApiError(400, "42703", f"column {relation}.{name} does not exist")
+    return UndefinedColumn(400, "42703", f"column {relation}.{name} does not exist", relation=relation, column=name)
 
 
 def duplicate_alias(alias: str) -> ApiError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from pgwsgi.catalog.model import Function, QName, Relation, Relationship
@@ -34,6 +35,11 @@ class ApiDescription:
     extra_schemas: tuple[str, ...] = ()  # db-extra-search-path: type names shown unqualified
     # Domains answered through a cast function to json (M-DOMAIN-REP): their JSON is that function's.
     represented: frozenset[QName] = frozenset()
+
+    @cached_property
+    def row_types(self) -> frozenset[QName]:
+        """The relations' row types: a column of one of them refers to that relation's schema."""
+        return frozenset((r.schema, r.name) for r in self.relations)
 
 
 # PostgREST's special host names (warp's "any address" forms) print as 0.0.0.0.

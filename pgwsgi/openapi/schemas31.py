@@ -27,6 +27,7 @@ identifier: `component_key` encodes every other character (and `-`) as
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -200,9 +201,9 @@ def column_schema(desc: ApiDescription, rel: Relation, col: Column, keys: dict[s
         schema: Json = {}
     elif col.enum:
         schema = {"type": "string", "enum": list(col.enum)}
-    elif (col.type_schema, col.type_name) in _row_types(desc):
+    elif (col.type_schema, col.type_name) in desc.row_types:
         schema = ref(keys[col.type_name])
-    elif col.is_array and (col.type_schema, col.type_name[1:]) in _row_types(desc):
+    elif col.is_array and (col.type_schema, col.type_name[1:]) in desc.row_types:
         schema = {"type": "array", "items": nullable(ref(keys[col.type_name[1:]]))}
     else:
         schema = type_schema(desc, col.data_type, keys)
@@ -219,10 +220,6 @@ def column_schema(desc: ApiDescription, rel: Relation, col: Column, keys: dict[s
         text = "\n\n".join(t for t in (col.description, notes) if t)
         schema = {**schema, "description": text} if "$ref" not in schema else {"allOf": [schema], "description": text}
     return schema
-
-
-def _row_types(desc: ApiDescription) -> set[tuple[str, str]]:
-    return {(r.schema, r.name) for r in desc.relations}
 
 
 def _notes(desc: ApiDescription, rel: Relation, col: Column) -> str:
@@ -263,8 +260,13 @@ def literal_default(schema: Json, default: str | None) -> Any:
             return None
         return text
     if kind in ("integer", "number") and _NUMBER.fullmatch(text):
-        value = json.loads(text)
-        if kind == "integer" and not isinstance(value, int):
+        try:
+            value = json.loads(text)
+        except ValueError:  # past Python's 4,300 digits: no default rather than a 500
+            return None
+        if (kind == "integer" and not isinstance(value, int)) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
             return None
         lo, hi = schema.get("minimum"), schema.get("maximum")
         return None if (lo is not None and value < lo) or (hi is not None and value > hi) else value

@@ -12,7 +12,8 @@ from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from pgwsgi.api.model import ApiRequest
-from pgwsgi.api.payload import csv_objects
+from pgwsgi.api.payload import csv_objects, load_json
+from pgwsgi.catalog.calls import RAW_BODY_TYPES, is_callable
 from pgwsgi.catalog.fuzzy import FuzzySet
 from pgwsgi.catalog.model import CatalogSnapshot, Column, Function, Parameter, Relation
 from pgwsgi.config import Config
@@ -33,13 +34,6 @@ def returns_jwt_claims(fn: Function) -> bool:
     return fn.returns_composite and not fn.returns_set and fn.return_type.endswith("jwt_claims")
 
 
-# R-SINGLE-UNNAMED: the Content-Types whose whole body is the one unnamed argument.
-RAW_BODY_TYPES = {
-    "application/json": ("json", "jsonb"),
-    "text/plain": ("text",),
-    "text/xml": ("xml",),
-    "application/octet-stream": ("bytea",),
-}
 # The raw bodies, and the type PGRST202 names for each (PostgREST's MTTextPlain, MTTextXML, MTOctetStream).
 _RAW = {"text/plain": "text", "text/xml": "xml", "application/octet-stream": "bytea"}
 _JSON = "application/json"
@@ -47,8 +41,6 @@ _JSON = "application/json"
 _JSON_ALIASES = frozenset({_JSON, "application/vnd.pgrst.array+json", "application/vnd.pgrst.array"})
 _FORM = "application/x-www-form-urlencoded"
 _CSV = "text/csv"
-# The only types a function's one unnamed parameter may have to be callable (PostgREST's funcsSqlQuery).
-_UNNAMED_TYPES = frozenset(t for types in RAW_BODY_TYPES.values() for t in types)
 
 
 def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body: bytes | bytearray | None) -> CallPlan:
@@ -60,6 +52,7 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
     """
     overloads = callable_overloads(snapshot, req.schema, req.name)
     json_body: bytes | bytearray | None = None
+    json_array = False  # the body's arguments are the first object of an array (json_to_recordset)
     pairs: tuple[tuple[str, str], ...] = ()
     ctype = _body_type(req)
     if req.method != "POST":
@@ -74,11 +67,12 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
         # `?columns=` are the argument names; the body is passed on unread (PostgREST's RawJSON),
         # so a listed key it lacks is NULL.
         json_body, keys = body if body is not None else b"", req.query.columns
+        json_array = not bytes(json_body).lstrip(b" \t\n\r").startswith(b"{")
     elif ctype == _JSON:
-        json_body, keys = _json_arguments(body)
+        json_body, keys, json_array = _json_arguments(body)
     elif ctype == _CSV:
         rows = csv_objects(body or b"")
-        json_body, keys = json.dumps(rows).encode(), tuple(rows[0]) if rows else ()
+        json_body, keys, json_array = json.dumps(rows).encode(), tuple(rows[0]) if rows else (), True
     else:
         raise invalid_body(f"Content-Type not acceptable: {ctype}")
     fn, whole_body = _find(req, snapshot, overloads, keys)
@@ -95,7 +89,7 @@ def build_call(req: ApiRequest, snapshot: CatalogSnapshot, config: Config, body:
             # A repeated argument keeps its last value unless the parameter is VARIADIC (R-ARGS-GET).
             text_args.append((param, values if param.variadic else values[-1:]))
     json_params = tuple(by_name[k] for k in keys) if json_body is not None else ()
-    return _plan(req, snapshot, config, fn, tuple(text_args), json_body, json_params, None)
+    return _plan(req, snapshot, config, fn, tuple(text_args), json_body, json_params, None, json_array)
 
 
 def _plan(
@@ -107,6 +101,7 @@ def _plan(
     json_body: bytes | bytearray | None,
     json_params: tuple[Parameter, ...],
     raw_arg: tuple[Parameter, bytes] | None,
+    json_array: bool = False,
 ) -> CallPlan:
     read_only = req.method in ("GET", "HEAD") or fn.volatility in ("i", "s")
     rel, shape = _result_relation(fn, snapshot)
@@ -117,47 +112,34 @@ def _plan(
     max_affected = req.preferences.max_affected if req.preferences.handling == "strict" else None
     if max_affected is not None and not fn.returns_set:
         raise max_affected_needs_set()
-    return CallPlan(fn, text_args, json_body, json_params, shape, read, read_only, max_affected, raw_arg)
+    return CallPlan(
+        fn, text_args, json_body, json_params, shape, read, read_only, max_affected, raw_arg, json_array=json_array
+    )
 
 
-def _json_arguments(body: bytes | bytearray | None) -> tuple[bytes | bytearray, tuple[str, ...]]:
-    """A JSON body and the argument names it gives, as PostgREST's payloadAttributes reads it.
+def _json_arguments(body: bytes | bytearray | None) -> tuple[bytes | bytearray, tuple[str, ...], bool]:
+    """A JSON body, the argument names it gives and whether it is an array, as PostgREST's payloadAttributes reads it.
 
     An empty body is `{}`. An object gives its keys; an array, the keys of its objects, which
     must all have the same ones (the call takes the first). Anything else is no argument at
     all, and a single unnamed json parameter then gets `[]`.
     """
     if not body:
-        return b"{}", ()
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        raise invalid_body()
+        return b"{}", (), False
+    doc = load_json(body)
     if isinstance(doc, dict):
-        return body, tuple(doc)
+        return body, tuple(doc), False
     if not isinstance(doc, list) or not doc:
-        return b"[]", ()
+        return b"[]", (), True
     first = doc[0]
     if not isinstance(first, dict) or any(not isinstance(row, dict) or row.keys() != first.keys() for row in doc):
         raise keys_differ()
-    return body, tuple(first)
+    return body, tuple(first), True
 
 
 def _body_type(req: ApiRequest) -> str:
     """The request body's media type as PostgREST tells bodies apart (JSON under any of its names)."""
     return _JSON if req.content_type in _JSON_ALIASES else req.content_type
-
-
-def is_callable(fn: Function) -> bool:
-    """Whether PostgREST's schema cache has FN as a function to call (funcsSqlQuery's `callable`).
-
-    Parameters all unnamed are callable only as a single json, jsonb, text, xml or bytea
-    one; a name anywhere (even on an OUT parameter) makes PostgreSQL keep names for all.
-    """
-    params = fn.parameters
-    if not params or any(p.name for p in params) or any(p.name for p in fn.outputs):
-        return True
-    return len(params) == 1 and params[0].type in _UNNAMED_TYPES
 
 
 def callable_overloads(snapshot: CatalogSnapshot, schema: str, name: str) -> tuple[Function, ...]:

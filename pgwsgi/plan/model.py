@@ -214,6 +214,7 @@ class CallPlan:
     read_only: bool
     max_affected: int | None = None  # with handling=strict only
     raw_arg: tuple[Parameter, bytes] | None = None  # R-SINGLE-UNNAMED: the whole body as the one argument
+    json_array: bool = False  # the JSON arguments are the first object of an array (or of CSV rows)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,10 @@ from pgwsgi.catalog.model import CatalogSnapshot, Column, QName, Relation, Relat
 from pgwsgi.config import Config
 from pgwsgi.errors import (
     ApiError,
+    UndefinedColumn,
     aggregates_disabled,
     aliased_target_name,
+    bigint_out_of_range,
     duplicate_alias,
     not_embedded,
     not_implemented,
@@ -30,6 +32,7 @@ from pgwsgi.errors import (
     strict_preferences,
     table_not_found,
     undefined_column,
+    undefined_text_search_config,
     undefined_type,
 )
 from pgwsgi.plan.embed import resolve_relationship
@@ -132,7 +135,17 @@ def reject_invalid_preferences(p: Preferences) -> None:
 
 def page(req: ApiRequest, config: Config) -> tuple[int | None, int]:
     """LIMIT and OFFSET: the requested range capped at db-max-rows (Q-RANGE-COMBINE)."""
-    return limit_offset(cap(req.top_range, config.db_max_rows))
+    return _bigint(*limit_offset(cap(req.top_range, config.db_max_rows)))
+
+
+_INT8_MIN, _INT8_MAX = -(2**63), 2**63 - 1
+
+
+def _bigint(limit: int | None, offset: int) -> tuple[int | None, int]:
+    """LIMIT and OFFSET as PostgreSQL can take them: past 64 bits its 22003, as PostgREST's SQL gets."""
+    if not _INT8_MIN <= offset <= _INT8_MAX or (limit is not None and not _INT8_MIN <= limit <= _INT8_MAX):
+        raise bigint_out_of_range()
+    return limit, offset
 
 
 def _expand_star(
@@ -205,8 +218,9 @@ class _Level:
             names.add(legacy)
         conditions = [f for p, f in q.filters if p in names] + [t for p, t in q.logic if p in names]
         order = next((terms for p, terms in q.order if p in names), ())
-        limit = next((n for p, n in q.limits if p in names), None)
-        offset = next((n for p, n in q.offsets if p in names), None) or 0
+        limit, offset = _bigint(
+            next((n for p, n in q.limits if p in names), None), next((n for p, n in q.offsets if p in names), None) or 0
+        )
         if self.config.db_max_rows is not None and self.req.method in ("GET", "HEAD"):
             limit = (
                 min(limit, self.config.db_max_rows) if limit is not None else self.config.db_max_rows
@@ -256,10 +270,9 @@ def _as_aliased(err: ApiError, target: Relation, relationship: Relationship, dep
     PostgREST's SQL calls an embedded table `<name>_<depth>` (a many-to-many
     target keeps its name), so the message reads `column cities_1.x does not exist`.
     """
-    prefix = f"column {target.name}."
-    if err.code != "42703" or relationship.junction is not None or not err.message.startswith(prefix):
+    if not isinstance(err, UndefinedColumn) or err.relation != target.name or relationship.junction is not None:
         return err
-    return undefined_column(f"{target.name}_{depth}", err.message[len(prefix) :].removesuffix(" does not exist"))
+    return undefined_column(f"{target.name}_{depth}", err.column)
 
 
 def _output(item: SelectField, rel: Relation, snapshot: CatalogSnapshot, target: QName) -> OutputColumn:
@@ -310,6 +323,10 @@ def _condition(
             # An embed's name as `is.null`/`not.is.null` asks whether related rows exist.
             exists = (cond.expr.value == "not_null") != cond.negated
             return PlanEmbedExists(embed, exists)
+        language = cond.expr.language
+        if language is not None and language.strip().isdigit():
+            # `::regconfig` would read an all-digit name as an OID and fail with an internal error.
+            raise undefined_text_search_config(language)
         return PlanFilter(_ref(cond.field, rel, snapshot), cond.expr, cond.negated)
     children = tuple(_condition(c, rel, snapshot, embeds) for c in cond.children)
     return PlanLogic(cond.operator, children, cond.negated)

@@ -8,7 +8,8 @@ response stage keeps those the transaction reported as usable.
 from __future__ import annotations
 
 from pgwsgi.api.model import ApiRequest
-from pgwsgi.catalog.model import CatalogSnapshot, Function
+from pgwsgi.catalog.calls import is_callable
+from pgwsgi.catalog.model import CatalogSnapshot
 from pgwsgi.config import Config
 from pgwsgi.errors import not_acceptable
 from pgwsgi.openapi import ApiDescription, server_of
@@ -18,9 +19,6 @@ from pgwsgi.plan.negotiate import _show as show_media_type
 _JSON = ("pg_catalog", "json")
 OPENAPI_JSON = "application/openapi+json; charset=utf-8"
 OPENAPI_31_JSON = "application/vnd.oai.openapi+json;version=3.1; charset=utf-8"
-# Types of a function's only unnamed argument that take the whole body (R-SINGLE-UNNAMED):
-# PostgREST's document lists such functions, and no other with unnamed arguments.
-_RAW_BODY_TYPES = {"bytea", "json", "jsonb", "text", "xml"}
 
 
 def build_root(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> RootPlan | RootInfo:
@@ -31,7 +29,11 @@ def build_root(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Ro
     schema = req.schema
     relations = tuple(sorted((r for (s, _), r in snapshot.relations.items() if s == schema), key=lambda r: r.name))
     functions = tuple(
-        fn for (s, _), overloads in sorted(snapshot.functions.items()) if s == schema for fn in overloads if _listed(fn)
+        fn
+        for (s, _), overloads in sorted(snapshot.functions.items())
+        if s == schema
+        for fn in overloads
+        if is_callable(fn)
     )
     description = ApiDescription(
         schema=schema,
@@ -46,14 +48,6 @@ def build_root(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Ro
         represented=frozenset(source for source, target in snapshot.representations if target == _JSON),
     )
     return RootPlan(description, version, content_type, config.openapi_mode == "follow-privileges")
-
-
-def _listed(fn: Function) -> bool:
-    """Whether PostgREST's document lists FN: not a trigger, and callable by its argument names."""
-    unnamed = [p for p in fn.parameters if not p.name]
-    if not unnamed:
-        return True
-    return len(unnamed) == 1 and unnamed[0].type in _RAW_BODY_TYPES
 
 
 _GENERIC = ("application/openapi+json", "application/json", "*/*")

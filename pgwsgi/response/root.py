@@ -15,7 +15,7 @@ from pgwsgi.response.headers import ApiResponse
 
 def render_root(req: ApiRequest, plan: RootPlan, row: dict[str, Any]) -> Response:
     """The OpenAPI document of the request's schema, with what its role may use when privileges are followed."""
-    desc = _visible(plan.description, row)
+    desc = _visible(plan.description, row, plan.follow_privileges)
     build = openapi31.document if plan.version == "3.1" else swagger.document
     body = swagger.encode(build(desc))
     # As PostgREST, HEAD names no length: an empty iterator keeps werkzeug from computing one.
@@ -25,15 +25,16 @@ def render_root(req: ApiRequest, plan: RootPlan, row: dict[str, Any]) -> Respons
     return resp
 
 
-def _visible(desc: ApiDescription, row: dict[str, Any]) -> ApiDescription:
-    """DESC with the schema's COMMENT, and only the tables and functions ROW lists (when it lists them)."""
-    tables, functions = row.get("tables"), row.get("functions")
+def _visible(desc: ApiDescription, row: dict[str, Any], follow_privileges: bool) -> ApiDescription:
+    """DESC with the schema's COMMENT and, following privileges, only the tables and functions ROW lists.
+
+    Whatever the transaction did not list is left out (fail closed).
+    """
     relations, fns = desc.relations, desc.functions
-    if tables is not None:
-        usable = set(tables)
+    if follow_privileges:
+        usable = set(row.get("tables") or ())
         relations = tuple(r for r in relations if r.name in usable)
-    if functions is not None:
-        executable = set(functions)
+        executable = set(row.get("functions") or ())
         fns = tuple(f for f in fns if f.oid in executable)
     return dataclasses.replace(desc, description=row.get("description"), relations=relations, functions=fns)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg import sql
 
+from pgwsgi.catalog.calls import argument_type
 from pgwsgi.plan.model import CallPlan, groups_rows
 from pgwsgi.sql.fragments import RESPONSE_GUCS, Aliases, Statement, body_expr, handler_body, paging
 from pgwsgi.sql.jsontext import JsonText
@@ -45,10 +46,16 @@ def compose_call(plan: CallPlan, head: bool = False) -> Statement:
     # HEAD never runs a handler (PostgREST's NoAgg): the JSON body below still makes the call happen.
     handler = None if head else read.handler
     if handler is not None and scalar:
-        # A scalar result goes to its handler as the value itself (PostgREST's customFuncF).
-        body = handler_body(handler, sql.SQL("_pgrst_t.pgrst_scalar"))
+        # A scalar result goes to its handler as the value itself (PostgREST's customFuncF). A domain
+        # (not an aggregate) takes it through array_agg, so that an empty page (limit=0) still gives
+        # the statement its one row.
+        value = "_pgrst_t.pgrst_scalar" if handler.aggregate else "(array_agg(_pgrst_t.pgrst_scalar))[1]"
+        body = handler_body(handler, sql.SQL(value))
     elif handler is not None:
         body = body_expr(read.media, handler)
+    elif read.media == "geojson" and not head:
+        # Whatever the shape, as PostgREST's asGeoJsonF (a scalar has no geometry column: 22023).
+        body = body_expr("geojson")
     elif plan.shape == "setof-scalar" and read.media in ("object", "object-stripped"):
         body = _SCALAR_BODY["scalar"]  # singular: the one value itself (PGRST116 otherwise)
     elif plan.shape in _SCALAR_BODY:
@@ -99,10 +106,10 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
         params.append(JsonText(plan.json_body))
         typed = sql.SQL(", ").join(
             # format_type() text from the catalog, `character` and `bit` as their varying types.
-            sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(_text_arg_type(p.type)))
+            sql.SQL("{} {}").format(sql.Identifier(p.name), sql.SQL(argument_type(p.type)))
             for p in plan.json_params
         )
-        if _is_object(plan.json_body):
+        if not plan.json_array:
             prefix = sql.SQL(
                 "FROM (SELECT %s AS json_data) pgrst_payload, LATERAL json_to_record(pgrst_payload.json_data) AS "
                 "pgrst_body({}), LATERAL "
@@ -127,7 +134,7 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
                 sql.SQL("{}{} := %s::{}").format(
                     sql.SQL("VARIADIC ") if param.variadic else sql.SQL(""),
                     sql.Identifier(param.name),
-                    sql.SQL(_text_arg_type(param.type)),
+                    sql.SQL(argument_type(param.type)),
                 )
             )
         args = sql.SQL(", ").join(parts)
@@ -136,27 +143,3 @@ def _call_source(plan: CallPlan, params: list[Any]) -> sql.Composable:
             prefix, name, args
         )
     return sql.SQL("SELECT pgrst_call.* {}{}({}) AS pgrst_call").format(prefix, name, args)
-
-
-# R-CHAR-BIT: `character` and `bit` (and their arrays) would cut an argument to one character;
-# PostgREST passes arguments as the varying types, whose values the parameter then takes whole.
-_VARYING = {
-    "character": "character varying",
-    "character[]": "character varying[]",
-    "bit": "bit varying",
-    "bit[]": "bit varying[]",
-}
-_JSON_BLANKS = b" \t\n\r"
-
-
-def _text_arg_type(type_name: str) -> str:
-    """The type an argument of a parameter of TYPE_NAME is read as (R-CHAR-BIT)."""
-    return _VARYING.get(type_name, type_name)
-
-
-def _is_object(data: bytes | bytearray) -> bool:
-    """Whether a JSON body is an object (else an array): its first byte after blanks, as PostgREST tells."""
-    for i in range(min(len(data), 4096)):
-        if data[i] not in _JSON_BLANKS:
-            return data[i] == ord("{")
-    return False

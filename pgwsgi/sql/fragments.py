@@ -16,7 +16,6 @@ from psycopg.types.numeric import Int8
 
 from pgwsgi.api.model import JsonStep
 from pgwsgi.catalog.model import MediaHandler
-from pgwsgi.errors import bigint_out_of_range, undefined_text_search_config
 from pgwsgi.plan.model import ColumnRef, OutputColumn, PlanFilter
 
 Params = list[Any]
@@ -159,8 +158,6 @@ def filter_expr(table: sql.Composable, f: PlanFilter, params: Params) -> sql.Com
 def _fts(f: PlanFilter, col: sql.Composable, params: Params) -> sql.Composable:
     func = sql.SQL(_FTS[f.expr.op])
     lang = f.expr.language
-    if lang is not None and lang.strip().isdigit():
-        raise undefined_text_search_config(lang)
     # PostgREST's rule (Plan.hs resolveTypeOrUnknown): only a column of a table or view whose
     # base type is not tsvector, JSON path or not, is wrapped in to_tsvector. Computed fields and
     # the attributes of other result types (base type "") are unknown fields there: never wrapped.
@@ -242,14 +239,9 @@ def group_by(aggregated: list[bool]) -> sql.Composable:
 # -- paging and bodies ------------------------------------------------------------------------
 
 
-_INT8_MIN, _INT8_MAX = -(2**63), 2**63 - 1
-
-
 def paging(limit: int | None, offset: int, params: Params) -> sql.Composable:
     """` LIMIT %s OFFSET %s` for a page, its values appended to PARAMS, or as much of it as applies."""
     clause: sql.Composable = sql.SQL("")
-    if any(n is not None and not _INT8_MIN <= n <= _INT8_MAX for n in (limit, offset)):
-        raise bigint_out_of_range()
     if limit is not None:
         params.append(Int8(limit))
         clause = sql.SQL(" LIMIT %s")

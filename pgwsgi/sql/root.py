@@ -20,15 +20,19 @@ _USABLE = sql.SQL(
     " array(SELECT p.oid::int8 FROM pg_catalog.pg_proc p"
     " WHERE p.pronamespace = n.oid AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) AS functions,"
     " pg_catalog.obj_description(n.oid, 'pg_namespace') AS description"
-    " FROM pg_catalog.pg_namespace n WHERE n.nspname = %s"
+    " FROM (SELECT %s::text AS name) s LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.name"
 )
 _DESCRIPTION = sql.SQL(
     "SELECT NULL::text[] AS tables, NULL::int8[] AS functions,"
     " pg_catalog.obj_description(n.oid, 'pg_namespace') AS description"
-    " FROM pg_catalog.pg_namespace n WHERE n.nspname = %s"
+    " FROM (SELECT %s::text AS name) s LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = s.name"
 )
 
 
 def compose_root(plan: RootPlan) -> Statement:
-    """The root's main statement: one row of (tables, functions, description); lists NULL when all are shown."""
+    """The root's main statement: always one row of (tables, functions, description).
+
+    The lists are empty for a schema the database no longer has (a stale catalog),
+    and NULL when privileges are not followed.
+    """
     return (_USABLE if plan.follow_privileges else _DESCRIPTION), [plan.description.schema]

@@ -15,14 +15,13 @@ transaction rolls back unless `Prefer: tx=commit` asks otherwise, so writes leav
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from tests.conftest import FIXTURES, JSON, Server, database, load_sql, make_config
+from tests.conftest import FIXTURES, JSON, Server, client_factory, own_database
 
 ANY = object()  # any body: the spec checks the status only
 
@@ -35,39 +34,33 @@ ANY = object()  # any body: the spec checks the status only
 @pytest.fixture(scope="module")
 def spec_db(pg_server: Server) -> Iterator[str]:
     """A database of this module's own with tests/fixtures/embed_spec.sql; dropped after it."""
-    load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
-    with database(pg_server, f"pgwsgi_embed_spec_{os.getpid()}", FIXTURES / "embed_spec.sql") as name:
+    with own_database(pg_server, "pgwsgi_embed_spec", FIXTURES / "embed_spec.sql") as name:
         yield name
 
 
-def _client(pg_server: Server, dbname: str, **overrides: Any) -> Iterator[Client]:
-    from pgwsgi import create_app
-
-    config = make_config(
+@pytest.fixture(scope="module")
+def make_spec_client(pg_server: Server, spec_db: str) -> Iterator[Callable[..., Client]]:
+    """Clients of apps with PostgREST's spec configuration, with keyword overrides of Config."""
+    with client_factory(
         pg_server,
-        dbname,
+        spec_db,
         db_schemas=("emb_spec",),
         db_anon_role="pgwsgi_anon",
         db_tx_end="rollback-allow-override",  # PostgREST's spec: configDbTxRollbackAll, configDbTxAllowOverride
-        **overrides,
-    )
-    application = create_app(config)
-    try:
-        yield Client(application, use_cookies=False)
-    finally:
-        application.close()
+    ) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="module")
-def client(pg_server: Server, spec_db: str) -> Iterator[Client]:
+def client(make_spec_client: Callable[..., Client]) -> Client:
     """PostgREST's spec configuration with db-aggregates-enabled (AggregateFunctionsSpec's `allowed`)."""
-    yield from _client(pg_server, spec_db, db_aggregates_enabled=True)
+    return make_spec_client(db_aggregates_enabled=True)
 
 
 @pytest.fixture(scope="module")
-def plain_client(pg_server: Server, spec_db: str) -> Iterator[Client]:
+def plain_client(make_spec_client: Callable[..., Client]) -> Client:
     """PostgREST's spec configuration as it is: aggregates disabled (AggregateFunctionsSpec's `disallowed`)."""
-    yield from _client(pg_server, spec_db)
+    return make_spec_client()
 
 
 def expect(

@@ -16,7 +16,6 @@ schema geo of a database of this module's own.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +23,7 @@ import psycopg
 import pytest
 from werkzeug.test import Client
 
-from tests.conftest import FIXTURES, JSON, Server, assert_error, database, load_sql, make_config
+from tests.conftest import JSON, Server, assert_error, client_factory, own_database
 
 GEOJSON = "application/geo+json; charset=utf-8"
 ACCEPT = {"Accept": "application/geo+json"}
@@ -105,8 +104,7 @@ def collection(*features: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def geo_db(postgis_server: Server) -> Iterator[str]:
     """A database of this module's own with PostGIS in schema extensions and the objects in schema geo."""
-    load_sql(postgis_server, "postgres", FIXTURES / "roles.sql")
-    with database(postgis_server, f"pgwsgi_geojson_{os.getpid()}") as name:
+    with own_database(postgis_server, "pgwsgi_geojson") as name:
         with psycopg.connect(postgis_server.dsn(name), autocommit=True) as conn:
             conn.execute(SCHEMA)
         yield name
@@ -114,18 +112,14 @@ def geo_db(postgis_server: Server) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def app_client(postgis_server: Server, geo_db: str) -> Iterator[Client]:
-    from pgwsgi import create_app
-
-    config = make_config(
+    with client_factory(
         postgis_server,
         geo_db,
         db_schemas=("geo",),
         db_anon_role="pgwsgi_anon",
         db_extra_search_path=("public", "extensions"),
-    )
-    application = create_app(config)
-    yield Client(application, use_cookies=False)
-    application.close()
+    ) as factory:
+        yield factory()
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ loaded into a database of this module's own.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from werkzeug.test import Client, TestResponse
 
 from pgwsgi.config import Config
 from pgwsgi.config.load import load_config
-from tests.conftest import FIXTURES, JSON, Server, assert_error, database, load_sql, make_config
+from tests.conftest import FIXTURES, JSON, Server, assert_error, client_factory, own_database
 
 # The Haskell literal "SPECIAL \"@/\\#~_-", i.e. the characters SPECIAL "@/\#~_-
 SPECIAL = 'SPECIAL "@/\\#~_-'
@@ -51,22 +50,17 @@ ANOTHER_TABLE_DEFINITION = {"type": "object", "properties": {"id": PK_INT, "anot
 @pytest.fixture(scope="module")
 def schemas_db(pg_server: Server) -> Iterator[str]:
     """A database of this module's own with tests/fixtures/schemas_spec.sql; dropped after it."""
-    load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
-    with database(pg_server, f"pgwsgi_schemas_{os.getpid()}", FIXTURES / "schemas_spec.sql") as name:
+    with own_database(pg_server, "pgwsgi_schemas", FIXTURES / "schemas_spec.sql") as name:
         yield name
 
 
 @pytest.fixture(scope="module")
 def client(pg_server: Server, schemas_db: str) -> Iterator[Client]:
     """A client of an app configured as the spec: three schemas, every transaction rolled back."""
-    from pgwsgi import create_app
-
-    config = make_config(
+    with client_factory(
         pg_server, schemas_db, db_schemas=SCHEMAS, db_anon_role="pgwsgi_anon", db_tx_end="rollback-allow-override"
-    )
-    application = create_app(config)
-    yield Client(application, use_cookies=False)
-    application.close()
+    ) as factory:
+        yield factory()
 
 
 # Helpers -----------------------------------------------------------------------------

@@ -28,8 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.test import Client
 
-from pgwsgi import create_app
-from tests.conftest import ROOT, Server, database, make_config
+from tests.conftest import ROOT, Server, client_factory, database
 
 DEMO = ROOT / "deploy" / "demo"
 OAS31 = "application/vnd.oai.openapi+json;version=3.1"
@@ -63,27 +62,20 @@ def demo_db(pg_server: Server) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def demo(pg_server: Server, demo_db: str) -> Iterator[Callable[..., Any]]:
-    """A factory of WSGI apps over the demo, configured as deploy/demo/pgwsgi.conf, with overrides."""
-    apps: list[Any] = []
+    """A factory of WSGI apps over the demo, configured as deploy/demo/pgwsgi.conf, with overrides.
 
-    def factory(**overrides: Any) -> Any:
-        config = make_config(
-            pg_server,
-            demo_db,
-            db_uri=pg_server.dsn(demo_db, "authenticator"),
-            db_schemas=("api",),
-            db_anon_role="web_anon",
-            jwt_secret=SECRET,
-            db_max_rows=1000,
-            **overrides,
-        )
-        app = create_app(config)
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.close()
+    One app per distinct configuration (the apps of client_factory's clients).
+    """
+    with client_factory(
+        pg_server,
+        demo_db,
+        db_uri=pg_server.dsn(demo_db, "authenticator"),
+        db_schemas=("api",),
+        db_anon_role="web_anon",
+        jwt_secret=SECRET,
+        db_max_rows=1000,
+    ) as make_client:
+        yield lambda **overrides: make_client(**overrides).application
 
 
 def root(app: Any, accept: str | None = OAS31, who: str = "anonymous") -> Any:

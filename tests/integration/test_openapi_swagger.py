@@ -14,7 +14,6 @@ ApiRequest.hs (getResource, getSchema, getAction) and Plan.hs (inspectPlan).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV2SpecValidator, validate
 from werkzeug.test import Client
 
-from tests.conftest import FIXTURES, Server, assert_error, bearer, database, load_sql, make_config
+from tests.conftest import FIXTURES, Server, assert_error, bearer, client_factory, own_database
 
 OPENAPI = "application/openapi+json; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -45,28 +44,15 @@ Doc = dict[str, Any]
 @pytest.fixture(scope="module")
 def oas_db(pg_server: Server) -> Iterator[str]:
     """A database with tests/fixtures/openapi.sql loaded, for this module only."""
-    load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
-    with database(pg_server, f"pgwsgi_openapi_{os.getpid()}", FIXTURES / "openapi.sql") as name:
+    with own_database(pg_server, "pgwsgi_openapi", FIXTURES / "openapi.sql") as name:
         yield name
 
 
 @pytest.fixture(scope="module")
 def oas_client(pg_server: Server, oas_db: str) -> Iterator[MakeClient]:
     """Clients of apps on oas_db with BASE and keyword overrides of Config; one app per distinct configuration."""
-    from pgwsgi import create_app
-
-    apps: dict[tuple[tuple[str, Any], ...], Any] = {}
-
-    def factory(**overrides: Any) -> Client:
-        settings = {**BASE, **overrides}
-        key = tuple(sorted(settings.items()))
-        if key not in apps:
-            apps[key] = create_app(make_config(pg_server, oas_db, **settings))
-        return Client(apps[key], use_cookies=False)
-
-    yield factory
-    for application in apps.values():
-        application.close()
+    with client_factory(pg_server, oas_db, **BASE) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="module")

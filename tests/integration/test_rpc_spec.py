@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +29,7 @@ import psycopg
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from tests.conftest import FIXTURES, JSON, Server, assert_error, database, load_sql, make_config
+from tests.conftest import FIXTURES, JSON, Server, assert_error, client_factory, own_database
 
 # PostgREST's test/spec/fixtures/image.png.
 IMAGE_PNG = base64.b64decode(
@@ -57,26 +56,17 @@ SPASS = "Es ist eine Art Spaß, das Unmögliche zu machen"
 @pytest.fixture(scope="module")
 def spec_db(pg_server: Server) -> Iterator[str]:
     """A database of this module's own with tests/fixtures/rpc_spec.sql; dropped after it."""
-    load_sql(pg_server, "postgres", FIXTURES / "roles.sql")
-    with database(pg_server, f"pgwsgi_rpc_spec_{os.getpid()}", FIXTURES / "rpc_spec.sql") as name:
+    with own_database(pg_server, "pgwsgi_rpc_spec", FIXTURES / "rpc_spec.sql") as name:
         yield name
 
 
 @pytest.fixture(scope="module")
 def client(pg_server: Server, spec_db: str) -> Iterator[Client]:
     """PostgREST's spec configuration: the anonymous role, and every write rolled back."""
-    from pgwsgi import create_app
-
-    config = make_config(
-        pg_server,
-        spec_db,
-        db_schemas=("rpc_spec",),
-        db_anon_role="pgwsgi_anon",
-        db_tx_end="rollback-allow-override",
-    )
-    application = create_app(config)
-    yield Client(application, use_cookies=False)
-    application.close()
+    with client_factory(
+        pg_server, spec_db, db_schemas=("rpc_spec",), db_anon_role="pgwsgi_anon", db_tx_end="rollback-allow-override"
+    ) as factory:
+        yield factory()
 
 
 @pytest.fixture(scope="module")
