@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pgwsgi.openapi.model import split_comment
 from pgwsgi.openapi.schemas31 import component_key, ref
-from pgwsgi.openapi.swagger import _split
 
 Json = dict[str, Any]
 
@@ -161,7 +161,7 @@ def rows_content(item: Json, *, many: bool = True) -> Json:
 
 def operation(tags: list[str], description: str | None, operation_id: str) -> Json:
     """An operation's tags, id, and summary and description from a COMMENT (first line, the rest)."""
-    summary, details = _split(description)
+    summary, details = split_comment(description)
     out: Json = {"tags": tags, "operationId": operation_id}
     if summary:
         out["summary"] = summary

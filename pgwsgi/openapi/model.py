@@ -36,10 +36,26 @@ class ApiDescription:
     # Domains answered through a cast function to json (M-DOMAIN-REP): their JSON is that function's.
     represented: frozenset[QName] = frozenset()
 
+    def unqualified(self, pg_type: str) -> str:
+        """PG_TYPE as the request's search_path names it: without this schema's (or an extra one's) prefix."""
+        for schema in (self.schema, *self.extra_schemas):
+            prefix = f"{schema}."
+            if pg_type.startswith(prefix):
+                return pg_type[len(prefix) :]
+        return pg_type
+
     @cached_property
     def row_types(self) -> frozenset[QName]:
         """The relations' row types: a column of one of them refers to that relation's schema."""
         return frozenset((r.schema, r.name) for r in self.relations)
+
+
+def split_comment(text: str | None) -> tuple[str | None, str | None]:
+    """A COMMENT as (first line, the rest without its leading newlines): PostgREST's title/summary and description."""
+    if text is None:
+        return None, None
+    first, newline, rest = text.partition("\n")
+    return first, (newline + rest).lstrip("\n")
 
 
 # PostgREST's special host names (warp's "any address" forms) print as 0.0.0.0.

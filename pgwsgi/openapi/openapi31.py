@@ -67,10 +67,9 @@ from pgwsgi.openapi.common31 import (
     rows_content,
     usable_key,
 )
-from pgwsgi.openapi.model import ApiDescription, Server
+from pgwsgi.openapi.model import ApiDescription, Server, split_comment
 from pgwsgi.openapi.rpc31 import by_name, rpc_path
 from pgwsgi.openapi.schemas31 import component_key, insert_required, ref, row_schema, write_schema
-from pgwsgi.openapi.swagger import _split
 from pgwsgi.version import POSTGREST_VERSION
 
 OPENAPI_31_MEDIA = "application/vnd.oai.openapi+json;version=3.1"
@@ -80,7 +79,7 @@ _OWNED_SCHEMAS = frozenset({"Error"})
 def document(desc: ApiDescription) -> Json:
     """The OpenAPI 3.1 document of DESC, ready to encode: it shares module constants, so it is not to be changed."""
     keys = {r.name: component_key(r.name, _OWNED_SCHEMAS) for r in desc.relations}
-    title, details = _split(desc.description)
+    title, details = split_comment(desc.description)
     schemas: Json = {"Error": ERROR_SCHEMA}
     parameters: Json = {
         **PARAMETERS,

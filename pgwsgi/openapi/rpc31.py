@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pgwsgi.catalog.calls import RAW_BODY_TYPES, argument_type
 from pgwsgi.catalog.model import Function, Parameter
 from pgwsgi.openapi.common31 import (
     CONTENT_RANGE,
@@ -122,7 +123,7 @@ def _arguments(desc: ApiDescription, keys: dict[str, str], fn: Function) -> Json
     """The JSON object of FN's named arguments: the required ones required, no other key."""
     out: Json = {
         "type": "object",
-        "properties": {p.name: nullable(type_schema(desc, argument_type(desc, p), keys)) for p in fn.parameters},
+        "properties": {p.name: nullable(type_schema(desc, _passed_type(desc, p), keys)) for p in fn.parameters},
         "additionalProperties": False,
     }
     required = [p.name for p in fn.parameters if p.required]
@@ -131,7 +132,8 @@ def _arguments(desc: ApiDescription, keys: dict[str, str], fn: Function) -> Json
     return out
 
 
-_RAW_BODIES = {"json": "application/json", "jsonb": "application/json", "text": "text/plain", "xml": "text/xml"}
+# The Content-Type of a raw body for each type of a single unnamed parameter (R-SINGLE-UNNAMED).
+_RAW_BODIES = {t: ctype for ctype, types in RAW_BODY_TYPES.items() for t in types}
 
 
 def _rpc_body(desc: ApiDescription, keys: dict[str, str], overloads: list[Function]) -> Json:
@@ -171,26 +173,17 @@ def _query_arguments(desc: ApiDescription, keys: dict[str, str], overloads: list
 
 
 _QUERY_TYPES = ("integer", "number", "boolean", "string")
+
+
 # The server passes `character` and `bit` arguments as their varying types, so any length is taken.
-_UNBOUNDED = {"character": "character varying", "bit": "bit varying"}
-
-
-def argument_type(desc: ApiDescription, param: Parameter) -> str:
-    """PARAM's type as the server passes it: unbounded for character and bit, this schema's types unqualified."""
-    pg_type, brackets = param.type, ""
-    if pg_type.endswith("[]"):
-        pg_type, brackets = pg_type[:-2], "[]"
-    pg_type = _UNBOUNDED.get(pg_type, pg_type)
-    for schema in (desc.schema, *desc.extra_schemas):
-        if pg_type.startswith(f"{schema}."):
-            pg_type = pg_type[len(schema) + 1 :]
-            break
-    return pg_type + brackets
+def _passed_type(desc: ApiDescription, param: Parameter) -> str:
+    """PARAM's type as the server passes it (character and bit as their varying types), named as the schema sees it."""
+    return desc.unqualified(argument_type(param.type))
 
 
 def _query_schema(desc: ApiDescription, keys: dict[str, str], param: Parameter) -> Json:
     """A query argument's schema: the value is text, so arrays (`{1,2}`), JSON and rows are strings."""
-    pg_type = argument_type(desc, param)
+    pg_type = _passed_type(desc, param)
     if param.variadic and pg_type.endswith("[]"):
         # Repeated: `?v=1&v=2` (form style, exploded: OpenAPI's default for query parameters).
         return {"type": "array", "items": _query_schema(desc, keys, Parameter(param.name, pg_type[:-2], True))}

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from pgwsgi.catalog.model import Column, Function, Parameter, Relation
-from pgwsgi.openapi.model import ApiDescription
+from pgwsgi.openapi.model import ApiDescription, split_comment
 from pgwsgi.version import POSTGREST_VERSION
 
 Json = dict[str, Any]
@@ -48,7 +48,7 @@ _PAGING = "Limiting and Pagination"
 
 def document(desc: ApiDescription) -> Json:
     """The Swagger 2.0 document of DESC."""
-    title, details = _split(desc.description)
+    title, details = split_comment(desc.description)
     doc: Json = {
         "swagger": "2.0",
         "info": {
@@ -80,14 +80,6 @@ def document(desc: ApiDescription) -> Json:
         }
         doc["security"] = [{"JWT": []}]
     return doc
-
-
-def _split(text: str | None) -> tuple[str | None, str | None]:
-    """A COMMENT as (first line, the rest without its leading newlines); PostgREST's summary/description."""
-    if text is None:
-        return None, None
-    first, newline, rest = text.partition("\n")
-    return first, (newline + rest).lstrip("\n")
 
 
 def swagger_type(pg_type: str) -> str | None:
@@ -243,7 +235,7 @@ def _ref(name: str) -> Json:
 
 
 def _operation(tags: list[str], description: str | None) -> Json:
-    summary, details = _split(description)
+    summary, details = split_comment(description)
     out: Json = {"tags": tags}
     _set(out, "summary", summary)
     if details:
@@ -287,7 +279,7 @@ def _rpc_path(desc: ApiDescription, fn: Function) -> Json:
         _set(out, "parameters", params)
         return out
 
-    args = [(p, argument_type(desc, p)) for p in fn.parameters]
+    args = [(p, desc.unqualified(p.type)) for p in fn.parameters]
     body: Json = {"type": "object"}
     _set(body, "properties", {p.name: _argument_property(t) for p, t in args})
     _set(body, "description", fn.description)
@@ -317,16 +309,6 @@ def _get_argument(param: Parameter, pg_type: str) -> Json:
         kind = swagger_type(pg_type)
         out.update(format=swagger_format(pg_type), type="string" if kind in (None, "array") else kind)
     return out
-
-
-def argument_type(desc: ApiDescription, param: Parameter) -> str:
-    """A function argument's type as PostgREST names it: unqualified where the request's search_path finds it."""
-    pg_type = param.type
-    for schema in (desc.schema, *desc.extra_schemas):
-        prefix = f"{schema}."
-        if pg_type.startswith(prefix):
-            return pg_type[len(prefix) :]
-    return pg_type
 
 
 def _paths(desc: ApiDescription) -> Json:

@@ -9,7 +9,7 @@ from pgwsgi.api.media import parse_accept
 from pgwsgi.api.model import MediaType
 from pgwsgi.catalog.model import MediaHandler, MediaHandlers, QName
 from pgwsgi.errors import not_acceptable
-from pgwsgi.plan.model import Explain, ExplainFormat, ExplainOption, Media
+from pgwsgi.plan.model import Explain, ExplainFormat, ExplainOption, Media, OpenApiVersion
 
 # (media, Content-Type) for each Accept essence a table read can answer.
 _OFFERS: dict[str, tuple[Media, str]] = {
@@ -100,6 +100,29 @@ def negotiate_media(accept: tuple[MediaType, ...], plan_enabled: bool, handlers:
             return offer
     listed = ", ".join(_show(mt) for mt in accept)
     raise not_acceptable(listed)
+
+
+OPENAPI_JSON = "application/openapi+json; charset=utf-8"
+OPENAPI_31_JSON = "application/vnd.oai.openapi+json;version=3.1; charset=utf-8"
+# What PostgREST answers its document for; a plain array is application/json to it (M-ARRAY-STRIP).
+_OPENAPI_GENERIC = ("application/openapi+json", "application/json", "*/*")
+
+
+def negotiate_openapi(accept: tuple[MediaType, ...], default: OpenApiVersion) -> tuple[OpenApiVersion, str]:
+    """The root's document and Content-Type for ACCEPT, or 406 PGRST107 (PostgREST's inspectPlan).
+
+    PostgREST answers its document when Accept names application/openapi+json,
+    application/json or */* anywhere. pgwsgi adds OpenAPI 3.1, asked for by
+    application/vnd.oai.openapi+json (version 3.1 or none); the first of the types
+    it can answer wins, and DEFAULT (openapi-version) is what the others get.
+    """
+    for mt in accept:
+        if mt.essence == "application/vnd.oai.openapi+json" and mt.param("version") in (None, "3.1", "3.1.0"):
+            return "3.1", OPENAPI_31_JSON
+        array = mt.essence in _VENDORED and mt.subtype.startswith("vnd.pgrst.array") and mt.param("nulls") != "stripped"
+        if mt.essence in _OPENAPI_GENERIC or array:
+            return default, OPENAPI_JSON
+    raise not_acceptable(", ".join(_show(mt) for mt in accept))
 
 
 def _offer(mt: MediaType, handlers: Handlers = NO_HANDLERS) -> Negotiated | None:

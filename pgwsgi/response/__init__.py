@@ -16,11 +16,11 @@ from pgwsgi.errors import status_line
 from pgwsgi.plan.model import CallPlan, FunctionInfo, MutatePlan, Plan, ReadPlan, RelationInfo, RootInfo, RootPlan
 from pgwsgi.response.call import render_call
 from pgwsgi.response.headers import VARY
-from pgwsgi.response.info import render_call_options, render_options
+from pgwsgi.response.info import render_call_options, render_options, render_root_options
 from pgwsgi.response.mutate import render_mutation
 from pgwsgi.response.plan import render_plan
 from pgwsgi.response.read import render_read
-from pgwsgi.response.root import render_root, render_root_options
+from pgwsgi.response.root import render_root
 
 __all__ = ["VARY", "render"]
 

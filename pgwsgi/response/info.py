@@ -1,4 +1,4 @@
-"""OPTIONS: the methods a relation or function allows (T-ALLOW, R-METHODS), from the catalog alone."""
+"""OPTIONS: the methods a relation, a function or the root allows (T-ALLOW, R-METHODS), from the catalog alone."""
 
 from __future__ import annotations
 
@@ -34,5 +34,14 @@ def render_call_options(fn: Function) -> Response:
     resp = ApiResponse(b"", status=200)
     del resp.headers["Content-Type"]
     resp.headers["Allow"] = "OPTIONS,POST" if volatile else "OPTIONS,GET,HEAD,POST"
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+def render_root_options() -> Response:
+    """OPTIONS on the root: the methods it allows, as PostgREST's SchemaInfoPlan."""
+    resp = ApiResponse(b"", status=200)
+    del resp.headers["Content-Type"]
+    resp.headers["Allow"] = "OPTIONS,GET,HEAD"
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp

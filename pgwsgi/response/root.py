@@ -37,12 +37,3 @@ def _visible(desc: ApiDescription, row: dict[str, Any], follow_privileges: bool)
         executable = set(row.get("functions") or ())
         fns = tuple(f for f in fns if f.oid in executable)
     return dataclasses.replace(desc, description=row.get("description"), relations=relations, functions=fns)
-
-
-def render_root_options() -> Response:
-    """OPTIONS on the root: 200, no body, the methods the root allows."""
-    resp = ApiResponse(b"", status=200)
-    del resp.headers["Content-Type"]
-    resp.headers["Allow"] = "OPTIONS,GET,HEAD"
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp

@@ -171,8 +171,10 @@ def order_by(
     terms = []
     for o in order:
         if o.embed is not None:
-            assert rows is not None and id(o.embed) in rows, "a related order needs its embed joined as a row"
-            term = column_expr(rows[id(o.embed)], o.ref, params)
+            row = rows.get(id(o.embed)) if rows is not None else None
+            if row is None:  # the select list joins every embed an order reads; not a client's doing
+                raise RuntimeError("a related order needs its embed joined as a row")
+            term = column_expr(row, o.ref, params)
         else:
             term = column_expr(table, o.ref, params)
         if o.direction:
