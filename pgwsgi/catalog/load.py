@@ -24,6 +24,7 @@ from pgwsgi.catalog.model import (
     Parameter,
     QName,
     Relation,
+    RoleSettings,
 )
 from pgwsgi.catalog.relationships import build_relationships
 from pgwsgi.catalog.viewkeys import KeyConstraint, KeyDependency, KeyKind, ViewSource, key_dependencies
@@ -92,6 +93,13 @@ def load_snapshot(
         unique_rows = cur.fetchall()
         cur.execute(q["media_handlers"], params)
         handler_rows = cur.fetchall()
+        role_query = q["role_settings"]
+        if conn.info.server_version >= 150000:
+            role_query = role_query.replace(
+                "/*SET-PRIVILEGE*/", "or has_parameter_privilege(current_user, ps.name, 'SET')"
+            )
+        cur.execute(role_query)
+        role_rows = cur.fetchall()
     functions = _functions(fn_rows)
     relations = _relations(rel_rows, col_rows)
     foreign_keys = tuple(
@@ -128,6 +136,7 @@ def load_snapshot(
             )
         ),
         media_handlers=MappingProxyType(_media_handlers(handler_rows)),
+        role_settings=MappingProxyType(_role_settings(role_rows)),
         representations=MappingProxyType(
             {
                 ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (
@@ -231,6 +240,18 @@ def _functions(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[Functi
             )
         )
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _role_settings(rows: list[dict[str, Any]]) -> dict[str, RoleSettings]:
+    """Role -> its settings for each request, the isolation level apart (PostgREST's RoleSettings, RoleIsolationLvl)."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in rows:
+        found[r["role"]].append((r["key"], r["value"]))
+    out = {}
+    for role, pairs in found.items():
+        isolation = next((v for k, v in pairs if k == "default_transaction_isolation"), None)
+        out[role] = RoleSettings(tuple((k, v) for k, v in pairs if k != "default_transaction_isolation"), isolation)
+    return out
 
 
 def _media_handlers(rows: list[dict[str, Any]]) -> dict[tuple[QName | None, str], MediaHandler]:

@@ -170,6 +170,17 @@ class MediaHandler:
     aggregate: bool
 
 
+@dataclass(frozen=True)
+class RoleSettings:
+    """What `ALTER ROLE ... SET` gave a role the authenticator may become: applied to each of its requests."""
+
+    settings: tuple[tuple[str, str], ...]  # name, value: set_config'd before the role is set
+    isolation: str | None = None  # default_transaction_isolation: the transaction's level (a function's wins)
+
+
+NO_ROLE_SETTINGS = RoleSettings(())
+
+
 # (target, media type) -> its handler; target None for handlers of any relation.
 MediaHandlers = Mapping[tuple[QName | None, str], MediaHandler]
 
@@ -194,6 +205,8 @@ class CatalogSnapshot:
     relationships: Mapping[QName, tuple[Relationship, ...]] = field(default_factory=dict)
     # custom media type handlers (MediaHandler)
     media_handlers: MediaHandlers = field(default_factory=dict)
+    # role -> its ALTER ROLE ... SET settings (RoleSettings)
+    role_settings: Mapping[str, RoleSettings] = field(default_factory=dict)
     # schema -> fuzzy index of its relation names, built on the first PGRST205 that needs it
     _name_index: dict[str, FuzzySet | None] = field(default_factory=dict, compare=False, repr=False)
     # (relation, output type) -> each column's representation function, computed once per pair

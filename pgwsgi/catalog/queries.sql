@@ -272,3 +272,24 @@ join media_types m on p.prorettype = m.oid
 join pg_type t on t.oid = m.oid
 join pg_namespace tn on tn.oid = m.typnamespace
 where pn.nspname = any(%(schemas)s) and not p.proretset and p.prokind = 'f';
+
+-- name: role_settings
+-- `ALTER ROLE r SET name = value` of the roles the authenticator may become, as
+-- PostgREST's queryRoleSettings: only settings a user may set (or, on PostgreSQL
+-- 15+, that the authenticator was granted SET on). Each request applies its
+-- role's; default_transaction_isolation becomes the transaction's isolation level.
+with role_setting as (
+  select r.rolname, unnest(r.rolconfig) as setting
+  from pg_auth_members m
+  join pg_roles r on r.oid = m.roleid
+  where m.member = (select oid from pg_roles where rolname = current_user)
+),
+kv as (
+  select rolname, substr(setting, 1, strpos(setting, '=') - 1) as key, substr(setting, strpos(setting, '=') + 1) as value
+  from role_setting
+)
+select kv.rolname as role, kv.key, kv.value
+from kv
+join pg_settings ps on ps.name = kv.key
+where ps.context = 'user' /*SET-PRIVILEGE*/
+order by 1, 2;

@@ -53,7 +53,9 @@ class TxResult:
 NO_RESULT = TxResult({})
 
 
-def run(db: Database, plan: Plan, statements: Statements | None, identity: Identity) -> TxResult:
+def run(
+    db: Database, plan: Plan, statements: Statements | None, identity: Identity, role_isolation: str | None = None
+) -> TxResult:
     """Run PLAN's transaction: BEGIN, settings, pre-request, main statement, its check, COMMIT or ROLLBACK.
 
     Returns the main statement's row. A plan answered from the catalog alone
@@ -73,7 +75,9 @@ def run(db: Database, plan: Plan, statements: Statements | None, identity: Ident
     if plan.tx is None or statements is None:
         return NO_RESULT
     tx = plan.tx
+    # A function's own level wins over its role's `default_transaction_isolation` (PostgREST's planIsoLvl).
     isolation = plan.function.isolation_level if plan.function is not None else None
+    isolation = isolation or role_isolation
     return _run(
         db,
         read_only=tx.read_only,

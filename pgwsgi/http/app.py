@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from pgwsgi.api import parse
 from pgwsgi.auth import Authenticator
+from pgwsgi.catalog.model import NO_ROLE_SETTINGS
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db import Database, run, scan_keys
@@ -108,9 +109,11 @@ class App:
         request.environ["pgwsgi.role"] = identity.role  # for the access log (deploy/gunicorn.conf.py)
         timer.lap("jwt")
         snapshot = self.catalog.current()
+        # The role's own settings (ALTER ROLE ... SET) apply to its transaction, as in PostgREST.
+        role = snapshot.role_settings.get(identity.role, NO_ROLE_SETTINGS)
         target, name = route(request.path, self.root_spec)
         shape = self.shapes.key(request, target, snapshot)
-        known = self.shapes.lookup(shape, identity) if shape is not None else None
+        known = self.shapes.lookup(shape, identity, role) if shape is not None else None
         if known is not None:
             # A shape seen before: its plan and statements with this request's values (http/shapes.py).
             req, plan, statements = known
@@ -119,13 +122,13 @@ class App:
             req = parse(shape.request if shape is not None else request, target, name, self.config, self.scan_keys)
             timer.lap("parse")
             plan = build(req, snapshot, self.config)
-            statements = compose(plan, req, identity, self.config)
+            statements = compose(plan, req, identity, self.config, role)
             if shape is not None:
                 self.shapes.learn(shape, req, plan, statements, snapshot, identity)
         if plan.tx is not None:
             # OPTIONS has no transaction: PostgREST's Server-Timing then lists jwt, parse and response.
             timer.lap("plan")
-        result = run(self.db, plan, statements, identity)
+        result = run(self.db, plan, statements, identity, role.isolation)
         if plan.sign_token:
             result = result.with_body(self.auth.sign_claims(result.row.get("body")))
         if plan.tx is not None:

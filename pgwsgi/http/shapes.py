@@ -46,7 +46,7 @@ from pgwsgi.api import ApiRequest, KeyScanner, parse
 from pgwsgi.api.payload import load_json, parse_payload, read_body
 from pgwsgi.api.request import Request
 from pgwsgi.auth import Identity
-from pgwsgi.catalog.model import CatalogSnapshot
+from pgwsgi.catalog.model import NO_ROLE_SETTINGS, CatalogSnapshot, RoleSettings
 from pgwsgi.config import Config
 from pgwsgi.errors import ApiError
 from pgwsgi.plan import build
@@ -169,8 +169,12 @@ class Shapes:
         )
         return Key(key, values, body, bound, request)
 
-    def lookup(self, key: Key, identity: Identity) -> tuple[ApiRequest, Plan, Statements | None] | None:
+    def lookup(
+        self, key: Key, identity: Identity, role: RoleSettings = NO_ROLE_SETTINGS
+    ) -> tuple[ApiRequest, Plan, Statements | None] | None:
         """The request, plan and statements of a known shape with KEY's values bound, or None.
+
+        ROLE holds the settings of IDENTITY's role, which go into the settings statement.
 
         The ApiRequest is the shape's, with this request's Content-Location query; it
         carries no headers, cookies or body (those go straight into the statements).
@@ -207,6 +211,7 @@ class Shapes:
             cookies=tuple(request.cookies.items(multi=True)) if "HTTP_COOKIE" in request.environ else (),
             timezone=req.preferences.timezone,
             function_settings=shape.hoisted,
+            role_settings=role.settings,
         )
         return req, shape.plan, Statements(settings, shape.statements.pre_request, (query, bound))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.auth import Identity
+from pgwsgi.catalog.model import NO_ROLE_SETTINGS, RoleSettings
 from pgwsgi.config import Config
 from pgwsgi.plan.model import CallPlan, MutatePlan, Plan, ReadPlan, RootPlan
 from pgwsgi.sql.call import compose_call
@@ -35,8 +36,10 @@ class Statements:
     after: Statement | None = None  # the EXPLAIN of a planned or estimated count
 
 
-def compose(plan: Plan, req: ApiRequest, identity: Identity, config: Config) -> Statements | None:
-    """The statements for PLAN, or None when it needs no transaction."""
+def compose(
+    plan: Plan, req: ApiRequest, identity: Identity, config: Config, role: RoleSettings = NO_ROLE_SETTINGS
+) -> Statements | None:
+    """The statements for PLAN, or None when it needs no transaction; ROLE holds the role's own settings."""
     if plan.tx is None:
         return None
     action = plan.action
@@ -56,5 +59,5 @@ def compose(plan: Plan, req: ApiRequest, identity: Identity, config: Config) -> 
     if plan.explain is not None:
         # The answer is the main statement's plan; no count EXPLAIN runs after it (M-PLAN).
         main, after = explain(main, plan.explain), None
-    settings = settings_for(config, identity, req, plan.function)
+    settings = settings_for(config, identity, req, plan.function, role.settings)
     return Statements(settings, pre_request_call(config.db_pre_request), main, after)

@@ -42,14 +42,20 @@ def request_settings(
     cookies: tuple[tuple[str, str], ...],
     timezone: str | None = None,
     function_settings: tuple[tuple[str, str], ...] = (),
+    role_settings: tuple[tuple[str, str], ...] = (),
 ) -> tuple[sql.SQL, list[Any]]:
-    """The set_config statement and its parameters (name, value, name, value, ...), in PostgREST's order."""
+    """The set_config statement and its parameters (name, value, name, value, ...), in PostgREST's order.
+
+    ROLE_SETTINGS (the role's `ALTER ROLE ... SET`) come before the role itself, as in
+    PostgREST: a `GRANT SET ON PARAMETER` to the authenticator is then enough.
+    """
     search_path = ", ".join(_quote_ident(s) for s in (schema, *config.db_extra_search_path))
     claims = dict(identity.claims)
     claims["role"] = identity.role
     header_map = {k.lower(): v for k, v in headers if k.lower() != "cookie"}
     pairs: list[tuple[str, str]] = [
         ("search_path", search_path),
+        *role_settings,
         ("role", identity.role),
         ("request.jwt.claims", _json(claims)),
         ("request.method", method),
@@ -100,7 +106,11 @@ def _quote_ident(name: str) -> str:
 
 
 def settings_for(
-    config: Config, identity: Identity, req: ApiRequest, function: Function | None = None
+    config: Config,
+    identity: Identity,
+    req: ApiRequest,
+    function: Function | None = None,
+    role_settings: tuple[tuple[str, str], ...] = (),
 ) -> tuple[sql.SQL, list[Any]]:
     """request_settings for a parsed request; a called FUNCTION's hoistable SET clauses are applied too."""
     return request_settings(
@@ -113,6 +123,7 @@ def settings_for(
         cookies=req.cookies,
         timezone=req.preferences.timezone,
         function_settings=hoisted(config, function) if function is not None else (),
+        role_settings=role_settings,
     )
 
 
