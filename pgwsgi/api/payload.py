@@ -84,7 +84,8 @@ def csv_objects(body: bytes | bytearray) -> list[dict[str, object]]:
     A header line, then rows; unquoted NULL is null, an empty field is "".
     """
     try:
-        reader = csv.reader(io.StringIO(body.decode("utf-8")))
+        # strict: an unterminated quote is an error, as in PostgREST's CSV parser, not a field to the end.
+        reader = csv.reader(io.StringIO(body.decode("utf-8")), strict=True)
         rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise invalid_body("Error in CSV input", str(exc))

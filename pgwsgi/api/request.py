@@ -108,7 +108,9 @@ def _parse_request(
     top = top_range(request.headers.get("Range"), request.method, query.root_limit(), query.root_offset())
     preferences = parse_prefer(request.headers.getlist("Prefer"), allow_tx=config.db_tx_end.endswith("-allow-override"))
     accept = parse_accept(request.headers.get("Accept"))
-    content_type = request.mimetype or "application/json"
+    # No Content-Type is JSON; one werkzeug cannot parse (`;;;=;/`) stays as written, so that a
+    # body is refused with it in the message, as PostgREST's MTOther is.
+    content_type = request.mimetype or request.headers.get("Content-Type", "").strip() or "application/json"
     limit = config.server_max_body_size
     body, payload = None, None
     if action == "mutate" and request.method != "DELETE":

@@ -57,3 +57,16 @@ def test_the_root_fails_closed_when_its_schema_is_gone(pg_server: Server) -> Non
             assert set(paths) == {"/"}
         finally:
             app.close()
+
+
+def test_an_unparsable_content_type_is_not_acceptable(client: Client) -> None:
+    # PostgREST reads it as an unknown media type and names it whole (it was written as JSON before).
+    r = client.post("/items", data=b'{"id": 900, "name": "x"}', headers={"Content-Type": ";;;=;/"})
+    assert_error(r, 400, "PGRST102", "Content-Type not acceptable: ;;;=;/")
+    assert client.get("/items?id=eq.900").get_json() == []
+
+
+def test_a_csv_body_with_an_unterminated_quote_is_refused(client: Client) -> None:
+    r = client.post("/items", data=b'id,name\n901,"unfinished\n', headers={"Content-Type": "text/csv"})
+    assert_error(r, 400, "PGRST102", "Error in CSV input", "unexpected end of data")
+    assert client.get("/items?id=eq.901").get_json() == []
