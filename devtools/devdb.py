@@ -141,10 +141,22 @@ def _make_reachable(path: Path) -> None:
             parent.chmod(mode | 0o011)
 
 
-def _free_port() -> int:
+def _free_port(preferred: int = 0) -> int:
+    """PREFERRED when it can be bound, else any free port."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        try:
+            s.bind(("127.0.0.1", preferred))
+        except OSError:
+            s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _previous_port(root: Path) -> int:
+    """The port ROOT's server had last time (0 if none): a restart keeps it, so DSNs in configs keep working."""
+    try:
+        return int((root / "port").read_text().strip())
+    except (OSError, ValueError):
+        return 0
 
 
 def _cmd(user: pwd.struct_passwd | None, args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -309,7 +321,7 @@ def _start(root: Path) -> str:
     (root / "bin").write_text(f"{bindir}\n")
     if is_running(root):
         return dsn(root)
-    port = _free_port()
+    port = _free_port(_previous_port(root))
     (root / "port").write_text(str(port))
     opts = (
         f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root}"

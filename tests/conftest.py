@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from jose import jwt
+from psycopg import sql
 from pytest_postgresql.janitor import DatabaseJanitor
 from werkzeug.test import Client
 
@@ -56,6 +57,39 @@ def pg_server() -> Server:
         dsn = devdb.start(ROOT / ".devdb")
     parts = urlsplit(dsn)
     return Server(parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres", parts.password)
+
+
+# Cluster-wide roles the tests create (tests/fixtures/roles.sql, deploy/demo/schema.sql,
+# tests/integration/test_role_settings.py drops its own). Roles outlive databases.
+TEST_ROLES = (
+    "pgwsgi_authenticator",
+    "pgwsgi_anon",
+    "pgwsgi_user",
+    "pgwsgi_admin",
+    "pgwsgi_banned",
+    "authenticator",
+    "web_anon",
+    "web_user",
+    "web_admin",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_roles_dropped(pg_server: Server) -> Iterator[None]:
+    """Drop, at the end of the session, the roles it created; roles that were there before it stay."""
+    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
+        before = {
+            r for (r,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [list(TEST_ROLES)])
+        }
+    yield
+    with psycopg.connect(pg_server.dsn("postgres"), autocommit=True) as conn:
+        for role in TEST_ROLES:
+            if role in before:
+                continue
+            try:
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+            except psycopg.Error:
+                pass  # it still holds privileges in a database another session keeps: leave it
 
 
 # Debian's PostgreSQL 15, where `make test` installs PostGIS (postgresql-15-postgis-3) when run as root.

@@ -219,3 +219,22 @@ def test_stale_pid_file_is_not_a_running_server(devroot):
     (devroot / "data" / "postmaster.pid").write_text("999999999\n")
     assert devdb._postmaster_pid(devroot / "data") is None
     devdb.stop(devroot)  # nothing to stop, no pg_ctl needed
+
+
+def test_a_restart_keeps_the_previous_port(tmp_path):
+    # A config or a tutorial's DSN keeps working after `make devdb-stop && make devdb-start`.
+    free = devdb._free_port()
+    (tmp_path / "port").write_text(f"{free}\n")
+    assert devdb._free_port(devdb._previous_port(tmp_path)) == free
+
+
+def test_a_taken_previous_port_gives_way_to_a_free_one(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        (tmp_path / "port").write_text(str(port))
+        assert devdb._free_port(devdb._previous_port(tmp_path)) != port
+    assert devdb._previous_port(tmp_path / "nowhere") == 0
