@@ -11,12 +11,19 @@ stay as shipped.
 `systemctl reload pgwsgi` sends SIGHUP: gunicorn re-reads this file, starts new
 workers (which re-read PGRST_CONFIG and reload the schema cache) and stops the
 old ones gracefully. Environment variables are only re-read on a restart.
+
+PostgREST's signals work too: SIGUSR1 makes every worker reload its schema cache
+(and reopen the log files, as gunicorn's SIGUSR1 does), and SIGUSR2 reloads the
+configuration like SIGHUP (see when_ready below; gunicorn's own SIGUSR2, a re-exec
+of the master, is given up for it). `NOTIFY pgrst, 'reload config'` does the same.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import time
+from typing import Any
 
 
 def _env_int(name: str, default: int) -> int:
@@ -95,3 +102,24 @@ _runtime_dir = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
 if _runtime_dir:
     worker_tmp_dir = _runtime_dir
     control_socket = os.path.join(_runtime_dir, "gunicorn.ctl")
+
+
+# PostgREST's SIGUSR2 reloads the configuration. In gunicorn's master it would
+# re-exec the binary; here it is a graceful reload of the workers, as SIGHUP is, and
+# requests within 0.3 s of each other are one reload: every worker hears a
+# `NOTIFY pgrst, 'reload config'` and asks the master at once (pgwsgi/http/signals.py).
+def when_ready(server: Any) -> None:
+    """Turn the master's SIGUSR2 into a debounced configuration reload and tell the workers so."""
+    last = [0.0]
+
+    def reload_config() -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.3:
+            return
+        last[0] = now
+        server.log.info("Reloading the configuration (SIGUSR2): new workers read PGRST_CONFIG and the database")
+        server.reload()
+
+    server.handle_usr2 = reload_config
+    # Workers forked from now on inherit it (pgwsgi.http.signals.CONFIG_RELOAD_ENV).
+    os.environ["PGWSGI_CONFIG_RELOAD_SIGNAL"] = "USR2"

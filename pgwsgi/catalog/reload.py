@@ -31,9 +31,16 @@ COALESCE_SECONDS = 0.1
 class CatalogHolder:
     """The current snapshot of one worker, and the listener that refreshes it."""
 
-    def __init__(self, config: Config, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        connect: Callable[[], psycopg.Connection[Any]],
+        reload_config: Callable[[], bool] | None = None,
+    ) -> None:
         self._config = config
         self._connect = connect
+        # NOTIFY pgrst, 'reload config': asks for the whole configuration to be read again.
+        self._reload_config = reload_config
         self._snapshot: CatalogSnapshot | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -106,12 +113,25 @@ class CatalogHolder:
 
     def _consume(self, conn: psycopg.Connection[Any]) -> None:
         while not self._stop.is_set():
-            pending = False
+            pending = config = False
             for note in conn.notifies(timeout=1.0, stop_after=1):
                 pending = pending or note.payload in ("", "reload schema")
+                config = config or note.payload == "reload config"
+            if config:
+                self._on_reload_config()
             if pending:
                 # Swallow the burst that usually follows a migration, then load once.
                 for note in conn.notifies(timeout=COALESCE_SECONDS):
                     del note
                 log.info("Reloading the schema cache (NOTIFY %s)", self._config.db_channel)
                 self.reload()
+
+    def _on_reload_config(self) -> None:
+        if self._reload_config is not None and self._reload_config():
+            log.info("Reloading the configuration (NOTIFY %s, 'reload config')", self._config.db_channel)
+        else:
+            log.warning(
+                "NOTIFY %s, 'reload config' needs gunicorn run with deploy/gunicorn.conf.py; "
+                "send SIGHUP to gunicorn to reload the configuration",
+                self._config.db_channel,
+            )

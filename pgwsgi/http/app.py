@@ -23,7 +23,7 @@ from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db import Database, run, scan_keys
 from pgwsgi.errors import ApiError, internal_error, render_error
-from pgwsgi.http import cors
+from pgwsgi.http import cors, signals
 from pgwsgi.http.routes import route
 from pgwsgi.http.shapes import Shapes
 from pgwsgi.http.timing import NO_TIMING, StageTimer, Timer
@@ -46,7 +46,7 @@ class App:
         self.config = config
         self.auth = Authenticator(config)
         self.db = Database(config)
-        self.catalog = CatalogHolder(config, self.db.connect)
+        self.catalog = CatalogHolder(config, self.db.connect, signals.request_config_reload)
         self.scan_keys = functools.partial(scan_keys, self.db)
         self.shapes = Shapes(config, self.scan_keys)
         self.gunicorn_names_server = _name_gunicorn_server()
@@ -60,6 +60,7 @@ class App:
         # Listen first, then load: a change made between the two is then not missed.
         self.catalog.start_listener()
         self.catalog.reload()
+        signals.install(self.catalog)
 
     def close(self) -> None:
         """Stop the listener and close the pool."""

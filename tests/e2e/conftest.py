@@ -41,7 +41,8 @@ def gunicorn(tmp_path: Path) -> Iterator[callable]:
     """Start gunicorn with given environment and config file; stopped after the test."""
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(env_extra: dict[str, str], workers: int = 2) -> str:
+    def start(env_extra: dict[str, str], workers: int = 2, conf: Path | None = None) -> str:
+        """The base URL of a new gunicorn; CONF is a gunicorn config file (the command line still wins)."""
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
         env.update(env_extra)
@@ -52,6 +53,7 @@ def gunicorn(tmp_path: Path) -> Iterator[callable]:
                 "-m",
                 "gunicorn",
                 "pgwsgi:app",
+                *(["-c", str(conf)] if conf is not None else []),
                 "-b",
                 f"127.0.0.1:{port}",
                 "-w",
@@ -80,6 +82,7 @@ def gunicorn(tmp_path: Path) -> Iterator[callable]:
                 time.sleep(0.1)
         return base
 
+    start.processes = procs  # type: ignore[attr-defined]  # a test signals the master it started
     yield start
     for proc in procs:
         proc.terminate()
