@@ -109,7 +109,10 @@ if _runtime_dir:
 # requests within 0.3 s of each other are one reload: every worker hears a
 # `NOTIFY pgrst, 'reload config'` and asks the master at once (pgwsgi/http/signals.py).
 def when_ready(server: Any) -> None:
-    """Turn the master's SIGUSR2 into a debounced configuration reload and tell the workers so."""
+    """Start the admin server (admin-server-port); turn the master's SIGUSR2 into a configuration reload."""
+    from pgwsgi.admin.hooks import when_ready as admin_when_ready
+
+    admin_when_ready(server)
     last = [0.0]
 
     def reload_config() -> None:
@@ -123,3 +126,8 @@ def when_ready(server: Any) -> None:
     server.handle_usr2 = reload_config
     # Workers forked from now on inherit it (pgwsgi.http.signals.CONFIG_RELOAD_ENV).
     os.environ["PGWSGI_CONFIG_RELOAD_SIGNAL"] = "USR2"
+
+
+# The admin server runs in this master (admin-server-port: /live, /ready, /metrics);
+# a worker's figures leave with it.
+from pgwsgi.admin.hooks import child_exit  # noqa: E402, F401 (a gunicorn server hook, by its name)

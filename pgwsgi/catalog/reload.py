@@ -50,6 +50,11 @@ class CatalogHolder:
         self.loads_failed = 0
         self.last_load_seconds = 0.0
 
+    @property
+    def loaded(self) -> bool:
+        """Whether a snapshot has loaded (the admin server's /ready)."""
+        return self._snapshot is not None
+
     def current(self) -> CatalogSnapshot:
         """The snapshot to use for a request; PGRST002 if none has loaded yet."""
         snapshot = self._snapshot

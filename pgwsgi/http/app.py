@@ -12,10 +12,13 @@ import functools
 import logging
 import sys
 from collections.abc import Iterable
+from time import perf_counter
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from pgwsgi.admin import metrics
+from pgwsgi.admin.metrics import WorkerMetrics
 from pgwsgi.api import parse
 from pgwsgi.auth import Authenticator
 from pgwsgi.catalog.model import NO_ROLE_SETTINGS
@@ -50,6 +53,7 @@ class App:
         self.scan_keys = functools.partial(scan_keys, self.db)
         self.shapes = Shapes(config, self.scan_keys)
         self.gunicorn_names_server = _name_gunicorn_server()
+        self.metrics: WorkerMetrics | None = None
         # db-root-spec answers the root in place of the OpenAPI document, unless the root is disabled.
         spec = config.db_root_spec if config.openapi_mode != "disabled" else None
         self.root_spec = spec.rpartition(".")[2] if spec else None
@@ -61,14 +65,21 @@ class App:
         self.catalog.start_listener()
         self.catalog.reload()
         signals.install(self.catalog)
+        if metrics.enabled():
+            # The master's admin server adds every worker's figures up (admin/hooks.py).
+            self.metrics = WorkerMetrics(self)
+            self.metrics.start()
 
     def close(self) -> None:
         """Stop the listener and close the pool."""
+        if self.metrics is not None:
+            self.metrics.stop()
         self.catalog.stop()
         self.db.close()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         # The layers around the API, in PostgREST's order: trace header, then CORS (O-PIPELINE).
+        started = perf_counter() if self.metrics is not None else 0.0
         request = Request(environ)
         config = self.config
         answer = cors.decide(environ.get("REQUEST_METHOD", ""), request.headers, config.server_cors_allowed_origins)
@@ -87,7 +98,28 @@ class App:
         if not (self.gunicorn_names_server and "gunicorn.socket" in environ):
             # Like warp, a Server header set by the response (response.headers GUC) is kept.
             response.headers.setdefault("Server", SERVER)
+        if self.metrics is not None:
+            self.metrics.observe(request.method, request.path, response.status_code, perf_counter() - started)
         return _send(response, environ, start_response)
+
+    def pool_stats(self) -> dict[str, int]:
+        """The pool's figures for /metrics."""
+        return self.db.stats()
+
+    def jwt_stats(self) -> dict[str, int]:
+        """The JWT cache's figures for /metrics."""
+        stats = self.auth.stats
+        return {"requests": stats.requests, "hits": stats.hits, "evictions": stats.evictions}
+
+    def catalog_stats(self) -> dict[str, float]:
+        """The schema cache's figures for /metrics and /ready."""
+        holder = self.catalog
+        return {
+            "loads_ok": holder.loads_ok,
+            "loads_failed": holder.loads_failed,
+            "last_load_seconds": holder.last_load_seconds,
+            "loaded": holder.loaded,
+        }
 
     def respond(self, request: Request) -> Response:
         """The API's answer to REQUEST: a successful response or the rendered error."""

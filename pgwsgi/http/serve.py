@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from gunicorn.app.base import BaseApplication
 from gunicorn.util import import_app
 
+from pgwsgi.admin import hooks as admin_hooks
 from pgwsgi.config import Config, ConfigError, bind_address, env_name
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> di
         "proc_name": "pgwsgi",
         # Filters live in the URL; long `in` lists exceed gunicorn's 4094-byte default.
         "limit_request_line": 0,
+        # The admin server (admin-server-port) runs in gunicorn's master.
+        "when_ready": admin_hooks.when_ready,
+        "child_exit": admin_hooks.child_exit,
     }
     if config.server_unix_socket:
         # gunicorn applies the umask only while creating the socket file.

@@ -28,6 +28,8 @@ LAYERS = (
     ("pgwsgi.sql",),
     ("pgwsgi.db",),
     ("pgwsgi.response",),
+    # The admin server and the workers' figures: beside the pipeline, used by the http stage.
+    ("pgwsgi.admin",),
     ("pgwsgi.http",),
     ("pgwsgi.cli", "pgwsgi.__main__", "pgwsgi"),
 )

@@ -1,0 +1,144 @@
+"""The admin server in gunicorn's master: /live, /ready and /metrics for health checks and Prometheus.
+
+PostgREST answers /live with 200 while it runs and /ready with 200 once it can
+serve: a schema cache loaded and the database reachable, else 503; both with an
+empty body. The master knows which workers live; the workers' figures (their
+schema caches included) come from the multiprocess folder; the database is
+checked by one short connection, at most once a second, whatever the scrape rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import psycopg
+
+from pgwsgi.config import Config
+
+log = logging.getLogger("pgwsgi.admin")
+
+DB_CHECK_SECONDS = 1.0
+
+
+class Admin:
+    """What the admin endpoints ask: live workers, their figures and the database."""
+
+    def __init__(self, config: Config, arbiter: Any) -> None:
+        self.config = config
+        self.arbiter = arbiter  # gunicorn's Arbiter: WORKERS maps pid -> worker
+        self._db_checked = 0.0
+        self._db_ok = False
+        self._db_lock = threading.Lock()
+
+    def live(self) -> bool:
+        """Whether the server can answer: the master runs and at least one worker does."""
+        return bool(self.arbiter.WORKERS)
+
+    def ready(self) -> bool:
+        """Live, every live worker has a schema cache, and the database answers."""
+        return self.live() and self._schema_caches_loaded() and self._database_answers()
+
+    def metrics(self) -> bytes:
+        """Every worker's figures added up, in Prometheus's text format."""
+        from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+
+    def _schema_caches_loaded(self) -> bool:
+        from prometheus_client import CollectorRegistry, multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        for family in registry.collect():
+            if family.name == "pgwsgi_schema_cache_loaded":
+                return any(s.value == 1 for s in family.samples) and all(s.value == 1 for s in family.samples)
+        return False
+
+    def _database_answers(self) -> bool:
+        with self._db_lock:
+            now = time.monotonic()
+            if now - self._db_checked >= DB_CHECK_SECONDS:
+                self._db_checked = now
+                try:
+                    with psycopg.connect(self.config.db_uri, connect_timeout=1) as conn:
+                        conn.execute("SELECT 1")
+                    self._db_ok = True
+                except psycopg.Error:
+                    self._db_ok = False
+            return self._db_ok
+
+
+def _handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "pgwsgi-admin"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            path = self.path.partition("?")[0]
+            if path == "/live":
+                self._answer(200 if admin.live() else 503)
+            elif path == "/ready":
+                self._answer(200 if admin.ready() else 503)
+            elif path == "/metrics":
+                self._answer(200, admin.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+            else:
+                self._answer(404)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self.do_GET()
+
+        def _answer(self, status: int, body: bytes = b"", content_type: str | None = None) -> None:
+            self.send_response(status)
+            if content_type is not None:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+            log.debug("admin: " + format, *args)
+
+    return Handler
+
+
+class _UnixServer(ThreadingHTTPServer):
+    address_family = socket.AF_UNIX
+
+    def server_bind(self) -> None:
+        socket_path = str(self.server_address)
+        if os.path.exists(socket_path):
+            os.unlink(socket_path)
+        self.socket.bind(socket_path)
+        self.server_name, self.server_port = "localhost", 0
+
+
+def serve(admin: Admin) -> ThreadingHTTPServer | None:
+    """Start the admin server of ADMIN's config in a thread; None when no admin port or socket is set."""
+    config = admin.config
+    handler = _handler(admin)
+    httpd: ThreadingHTTPServer
+    if config.admin_server_unix_socket:
+        httpd = _UnixServer(config.admin_server_unix_socket, handler)  # type: ignore[arg-type]
+        os.chmod(config.admin_server_unix_socket, config.admin_server_unix_socket_mode)
+        where = config.admin_server_unix_socket
+    elif config.admin_server_port is not None:
+        host = config.admin_server_host or config.server_host
+        host = {"*": "0.0.0.0", "*4": "0.0.0.0", "!4": "0.0.0.0", "*6": "::", "!6": "::"}.get(host, host)
+        if ":" in host:
+            ThreadingHTTPServer.address_family = socket.AF_INET6
+        httpd = ThreadingHTTPServer((host, config.admin_server_port), handler)
+        where = f"{host}:{httpd.server_port}"
+    else:
+        return None
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, name="pgwsgi-admin", daemon=True).start()
+    log.info("Admin server listening on %s", where)
+    return httpd
