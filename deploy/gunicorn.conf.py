@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 import time
 from typing import Any
 
@@ -131,3 +132,14 @@ def when_ready(server: Any) -> None:
 # The admin server runs in this master (admin-server-port: /live, /ready, /metrics);
 # a worker's figures leave with it.
 from pgwsgi.admin.hooks import child_exit  # noqa: E402, F401 (a gunicorn server hook, by its name)
+
+
+# gunicorn's control socket, one per instance: its default, ~/.gunicorn/gunicorn.ctl,
+# is shared by every gunicorn of a user, and a second instance takes it over. Under
+# systemd it goes to RuntimeDirectory (/run/pgwsgi), else to the temporary folder,
+# named after the address actually served (a -b on the command line included).
+def on_starting(server: Any) -> None:
+    """Give this instance a control socket of its own (PGWSGI_CONTROL_SOCKET sets it)."""
+    address = "".join(c if c.isalnum() else "-" for c in ",".join(server.cfg.bind))
+    folder = os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir()
+    server.cfg.set("control_socket", os.environ.get("PGWSGI_CONTROL_SOCKET") or f"{folder}/pgwsgi-{address}.ctl")

@@ -2,6 +2,7 @@
 
 pgwsgi [FILE]                        serve (config from FILE and PGRST_* variables)
 pgwsgi --dump-config [FILE]          print the effective configuration
+pgwsgi --ready [FILE]                exit 0 if the admin server's /ready answers 200, else 1
 pgwsgi -e | -v | -h                  example config, version, help
 pgwsgi postgres://... -a anon ...    PostgREST's early flag style, still accepted
 pgwsgi token --role R [FILE]         print a JWT signed with the configured secret
@@ -60,6 +61,9 @@ def _main_parser() -> argparse.ArgumentParser:
     once.add_argument("-v", "--version", action="store_true", help="print the version and exit")
     once.add_argument("-e", "--example", action="store_true", help="print an example config file and exit")
     once.add_argument("--dump-config", action="store_true", help="print the effective configuration and exit")
+    once.add_argument(
+        "--ready", action="store_true", help="exit 0 if the admin server's /ready answers 200, else 1 (health checks)"
+    )
     legacy = parser.add_argument_group("early PostgREST flags (each sets one config key)")
     for short, long, metavar, key in LEGACY_FLAGS:
         names = [n for n in (short, long) if n]
@@ -100,7 +104,17 @@ def parse_command_line(argv: Sequence[str]) -> Command:
             files.append(arg)
     if len(files) > 1:
         parser.error(f"only one config file may be given, not {len(files)}: {' '.join(files)}")
-    action = "version" if ns.version else "example" if ns.example else "dump-config" if ns.dump_config else "run"
+    action = (
+        "version"
+        if ns.version
+        else "example"
+        if ns.example
+        else "dump-config"
+        if ns.dump_config
+        else "ready"
+        if ns.ready
+        else "run"
+    )
     return Command(action, files[0] if files else None, overrides)
 
 
@@ -134,6 +148,35 @@ def with_db_settings(config: Config) -> Config:
         raise ConfigError(f"cannot read the in-database configuration: {str(e).strip()}")
 
 
+def ready(config: Config, timeout: float = 5.0) -> bool:
+    """Whether the admin server of CONFIG answers /ready with 200 (PostgREST's --ready)."""
+    import http.client
+    import socket
+
+    if config.admin_server_unix_socket:
+
+        class _UnixConnection(http.client.HTTPConnection):
+            def connect(self) -> None:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(timeout)
+                self.sock.connect(str(config.admin_server_unix_socket))
+
+        conn: http.client.HTTPConnection = _UnixConnection("localhost", timeout=timeout)
+    elif config.admin_server_port is not None:
+        host = config.admin_server_host or config.server_host
+        host = {"*": "127.0.0.1", "*4": "127.0.0.1", "!4": "127.0.0.1", "*6": "::1", "!6": "::1"}.get(host, host)
+        conn = http.client.HTTPConnection(host, config.admin_server_port, timeout=timeout)
+    else:
+        raise ConfigError("admin-server-port is not set, so there is no /ready to ask", "admin-server-port")
+    try:
+        conn.request("GET", "/ready")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
 def mint(config: Config, claims: dict[str, object]) -> str:
     if not config.jwt_secret:
         raise ConfigError("jwt-secret is not set, so there is nothing to sign a token with", "jwt-secret")
@@ -157,8 +200,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(cmd.config_path, overrides=cmd.overrides)
         if cmd.action == "dump-config":
-            sys.stdout.write(dump_config(with_db_settings(config)))
+            try:
+                config = with_db_settings(config)
+            except ConfigError as e:
+                # The file and the environment are worth showing without the database too.
+                print(f"pgwsgi: {e}; showing the configuration without it", file=sys.stderr)
+            sys.stdout.write(dump_config(config))
             return 0
+        if cmd.action == "ready":
+            return 0 if ready(config) else 1
         if cmd.action == "token":
             print(mint(config, cmd.claims))
             return 0

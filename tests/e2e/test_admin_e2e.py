@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 
 from tests.conftest import ROOT, Server
@@ -58,6 +61,7 @@ def test_live_ready_and_metrics_add_up_the_workers(gunicorn, pg_server: Server, 
     for name in ("pgrst_db_pool_available", "pgrst_db_pool_waiting", "pgrst_db_pool_timeouts_total"):
         assert re.search(rf"^{name} ", text, re.M), name
     assert fetch(f"{admin}/nothing")[0] == 404
+    assert _ready_flag(env) == 0
 
 
 def test_ready_is_503_while_the_database_is_unreachable(gunicorn, pg_server: Server, test_db: str) -> None:  # noqa: ANN001
@@ -68,3 +72,23 @@ def test_ready_is_503_while_the_database_is_unreachable(gunicorn, pg_server: Ser
     admin = f"http://127.0.0.1:{admin_port}"
     assert eventually(lambda: _status(f"{admin}/live") == 200)
     assert fetch(f"{admin}/ready")[:3:2] == (503, b"")
+    assert _ready_flag(env) == 1
+
+
+def _ready_flag(env: dict[str, str]) -> int:
+    """`pgwsgi --ready` (PostgREST's flag for health checks) with ENV: its exit status."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
+    done = subprocess.run([sys.executable, "-m", "pgwsgi", "--ready"], env={**clean, **env}, timeout=30, check=False)
+    return done.returncode
+
+
+def test_dump_config_without_a_database(pg_server: Server, test_db: str) -> None:
+    env = server_env(pg_server, test_db)
+    env["PGRST_DB_URI"] = f"postgresql://nobody@127.0.0.1:{free_port()}/nothing"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pgwsgi", "--dump-config"], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert 'db-anon-role = "pgwsgi_anon"' in done.stdout
+    assert "showing the configuration without it" in done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -32,6 +33,9 @@ def test_sigusr1_reloads_the_schema_cache_of_every_worker(gunicorn, pg_server: S
     base = gunicorn(env, workers=2, conf=CONF)
     master = gunicorn.processes[-1]
     _both_workers_up(base)
+    # Each instance has a control socket of its own (gunicorn's default is one per user).
+    port = base.rsplit(":", 1)[1]
+    assert os.path.exists(os.path.join(tempfile.gettempdir(), f"pgwsgi-127-0-0-1-{port}.ctl"))
     with psycopg.connect(pg_server.dsn(test_db), autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS test.usr1_new; CREATE TABLE test.usr1_new (id int)")
         conn.execute("GRANT SELECT ON test.usr1_new TO pgwsgi_anon")
