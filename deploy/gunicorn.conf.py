@@ -85,6 +85,9 @@ loglevel = os.environ.get("PGWSGI_LOG_LEVEL", "info")
 # in the WSGI environ as "pgwsgi.role" ("-" when the request never got that far).
 # Behind nginx the first field is nginx's address; use %({x-real-ip}i)s
 # instead to log the client address nginx passes on.
+# Which requests are logged follows pgwsgi's log-level as in PostgREST: error (its
+# default) logs 5xx, warn 4xx and 5xx, info and debug every request, crit none.
+logger_class = "pgwsgi.http.accesslog.AccessLogger"
 access_log_format = '%(h)s - %({pgwsgi.role}e)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
 proc_name = "pgwsgi"

@@ -19,6 +19,8 @@ def configure_logging(config: Config) -> None:
     """Send pgwsgi's log records at or above log-level to stderr, unless the host app configured logging."""
     logger = logging.getLogger("pgwsgi")
     logger.setLevel(LEVELS.get(config.log_level, logging.ERROR))
+    # psycopg's pool logs each failed connection attempt too; pgwsgi says it once, its own way.
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     if logger.handlers or logging.getLogger().handlers:
         return
     handler = logging.StreamHandler()

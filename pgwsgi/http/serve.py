@@ -49,6 +49,8 @@ def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> di
         "accesslog": "-",
         # PostgREST's access log line; the third field is the role the request ran as.
         "access_log_format": ACCESS_LOG_FORMAT,
+        # Which requests are logged follows log-level, as in PostgREST.
+        "logger_class": "pgwsgi.http.accesslog.AccessLogger",
         "errorlog": "-",
         "loglevel": _LOG_LEVELS.get(config.log_level, "error"),
         "reuse_port": config.server_reuseport,

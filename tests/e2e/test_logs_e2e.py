@@ -1,0 +1,38 @@
+"""What gunicorn with deploy/gunicorn.conf.py logs: requests by log-level, one line per database failure."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, Server
+from tests.e2e.conftest import fetch, free_port, server_env
+
+CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def _log(tmp_path: Path, base: str) -> str:
+    return (tmp_path / f"gunicorn-{base.rsplit(':', 1)[1]}.log").read_text()
+
+
+def test_log_level_warn_logs_only_failed_requests(gunicorn, pg_server: Server, test_db: str, tmp_path: Path) -> None:  # noqa: ANN001
+    base = gunicorn(server_env(pg_server, test_db, PGRST_LOG_LEVEL="warn"), workers=1, conf=CONF)
+    assert fetch(f"{base}/items?select=id&id=eq.1")[0] == 200
+    assert fetch(f"{base}/no_such_table")[0] == 404
+    time.sleep(0.5)
+    log = _log(tmp_path, base)
+    assert '"GET /no_such_table HTTP/1.1" 404' in log
+    assert "GET /items" not in log
+
+
+def test_a_database_that_is_down_is_said_once_per_attempt(
+    gunicorn, pg_server: Server, test_db: str, tmp_path: Path
+) -> None:  # noqa: ANN001
+    env = server_env(pg_server, test_db)
+    env["PGRST_DB_URI"] = f"postgresql://nobody@127.0.0.1:{free_port()}/nothing"
+    base = gunicorn(env, workers=1, conf=CONF)
+    time.sleep(1.5)
+    log = _log(tmp_path, base)
+    assert "Listener connection failed" in log
+    # psycopg's pool said each failure again, in its own words.
+    assert "error connecting in 'pgwsgi'" not in log
