@@ -144,6 +144,8 @@ def _make_reachable(path: Path) -> None:
 def _free_port(preferred: int = 0) -> int:
     """PREFERRED when it can be bound, else any free port."""
     with socket.socket() as s:
+        # As PostgreSQL's own listening socket: a port left in TIME_WAIT by the last run is still ours.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", preferred))
         except OSError:

@@ -114,7 +114,8 @@ class CatalogHolder:
             except psycopg.Error as exc:
                 log.error("Listener connection failed, retrying in %.0f s: %s", backoff, str(exc).strip())
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 32.0)
+                # Short: after an outage the schema cache should be reloaded within seconds.
+                backoff = min(backoff * 2, 4.0)
 
     def _consume(self, conn: psycopg.Connection[Any]) -> None:
         while not self._stop.is_set():

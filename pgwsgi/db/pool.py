@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import select
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg.pq import ConnStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pgwsgi.config import Config
@@ -47,6 +51,8 @@ class Database:
         self.timeouts = 0
         # The error of the pool's latest connection attempt, None once one succeeds.
         self.last_connect_error: str | None = None
+        self._attempting = threading.Lock()
+        self._last_attempt = 0.0
 
     def _tracking_class(self) -> type[psycopg.Connection[Any]]:
         database = self
@@ -90,28 +96,62 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """Borrow a connection: 503 PGRST000 if the database is unreachable, 504 PGRST003 on timeout."""
-        if self.last_connect_error is not None:
-            # The pool cannot reach the server: answer now instead of letting the
-            # client wait out the acquisition timeout.
-            self._probe()
-        try:
-            conn = self.pool.getconn()
-        except PoolTimeout:
-            if self.last_connect_error is not None:
-                raise connection_error(self.last_connect_error)
-            self.timeouts += 1
-            raise pool_timeout()
+        """Borrow a connection: 503 PGRST000 if the database is unreachable, 504 PGRST003 on timeout.
+
+        While the database is unreachable a request is answered at once; at most one
+        connection attempt per RECOVERY_SECONDS and worker (not one per request)
+        finds out when it is back.
+        """
+        conn = self._borrow()
         try:
             yield conn
         finally:
             self.pool.putconn(conn)
 
-    def _probe(self) -> None:
+    def _borrow(self) -> psycopg.Connection[Any]:
+        deadline = time.monotonic() + self.config.db_pool_acquisition_timeout
+        while True:
+            if self.last_connect_error is not None and not self._reachable_again():
+                raise connection_error(self.last_connect_error)
+            # In slices, so that a failed connection attempt meanwhile answers 503 now
+            # rather than after the whole acquisition timeout.
+            left = deadline - time.monotonic()
+            try:
+                conn = self.pool.getconn(timeout=max(0.0, min(left, WAIT_SLICE)))
+            except PoolTimeout:
+                if self.last_connect_error is not None and not self._reachable_again():
+                    raise connection_error(self.last_connect_error)
+                if left > WAIT_SLICE:
+                    continue
+                self.timeouts += 1
+                raise pool_timeout()
+            try:
+                _server_kept(conn)
+            except psycopg.OperationalError:
+                # Closed by the server (a restart): the pool replaces it; try the next one now.
+                # (psycopg_pool's own check would wait a backoff before the next.)
+                conn.close()
+                self.pool.putconn(conn)
+                continue
+            return conn
+
+    def _reachable_again(self) -> bool:
+        """Whether one connection attempt (at most one per RECOVERY_SECONDS) finds the database back."""
+        now = time.monotonic()
+        if now - self._last_attempt < RECOVERY_SECONDS or not self._attempting.acquire(blocking=False):
+            return False
         try:
-            psycopg.connect(self.config.db_uri, connect_timeout=3, **connect_kwargs(self.config)).close()
+            self._last_attempt = now
+            psycopg.connect(self.config.db_uri, connect_timeout=1, **connect_kwargs(self.config)).close()
         except psycopg.OperationalError as exc:
-            raise connection_error(_libpq_message(exc))
+            self.last_connect_error = _libpq_message(exc)
+            return False
+        else:
+            log.info("The database is reachable again")
+            self.last_connect_error = None
+            return True
+        finally:
+            self._attempting.release()
 
     def stats(self) -> dict[str, int]:
         """Pool gauges for /metrics."""
@@ -122,6 +162,27 @@ class Database:
             "max": self.pool.max_size,
             "timeouts": self.timeouts,
         }
+
+
+# How often a worker tries the database while it is unreachable, and how long a
+# request waits for a connection before looking again whether it is.
+RECOVERY_SECONDS = 0.5
+WAIT_SLICE = 0.25
+
+
+def _server_kept(conn: psycopg.Connection[Any]) -> None:
+    """Refuse a pooled connection the server has closed (a restart), without a round trip.
+
+    An idle connection has nothing to read unless the server said something, and
+    what a server says unasked to an idle session is its goodbye (`terminating
+    connection due to administrator command`, then the end of the stream): such a
+    connection is refused, so the pool replaces it instead of failing a request.
+    """
+    if conn.closed or conn.broken or conn.pgconn.status != ConnStatus.OK:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    if readable:
+        raise psycopg.OperationalError("the server closed the connection")
 
 
 def _libpq_message(exc: BaseException) -> str:
