@@ -53,6 +53,17 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	    echo "note: PostGIS (postgresql-15-postgis-3) is not installed and we are not root; the GeoJSON tests will be skipped" >&2; \
 	  fi; \
 	fi
+	@# nginx in front of gunicorn is tested end to end with the shipped site (tests skip without it).
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends nginx >/dev/null; } \
+	      || echo "warning: could not install nginx; the nginx tests will be skipped" >&2; \
+	  else \
+	    echo "note: nginx is not installed and we are not root; the nginx tests will be skipped" >&2; \
+	  fi; \
+	fi
 	touch $(STAMP)
 
 devdb-start: venv
