@@ -42,7 +42,8 @@ bind = [os.environ.get("PGWSGI_BIND", "127.0.0.1:3000")]
 # (db-pool) plus one LISTEN connection for schema reloads, so the database
 # sees about workers x (db-pool + 1) connections from the authenticator:
 # with sync workers a db-pool of 2 is plenty.
-worker_class = "sync"
+# (pgwsgi's subclass of gunicorn's sync worker answers unparsable requests in JSON.)
+worker_class = "pgwsgi.http.worker.JsonSyncWorker"
 workers = _env_int("PGWSGI_WORKERS", 2 * multiprocessing.cpu_count() + 1)
 
 # Never preload: the application opens its database pool lazily, after the

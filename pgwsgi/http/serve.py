@@ -44,7 +44,8 @@ def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> di
     options: dict[str, object] = {
         "bind": [bind_address(config)],
         "workers": worker_count(env),
-        "worker_class": "sync",
+        # gunicorn's sync worker, answering unparsable requests in JSON (http/worker.py).
+        "worker_class": "pgwsgi.http.worker.JsonSyncWorker",
         "preload_app": False,
         "accesslog": "-",
         # PostgREST's access log line; the third field is the role the request ran as.

@@ -253,7 +253,11 @@ def test_gunicorn_options_for_tcp():
         Config(server_host="127.0.0.1", server_port=3001, log_level="warn"), env={"PGWSGI_WORKERS": "3"}
     )
     assert options["bind"] == ["127.0.0.1:3001"]
-    assert (options["workers"], options["worker_class"], options["preload_app"]) == (3, "sync", False)
+    assert (options["workers"], options["worker_class"], options["preload_app"]) == (
+        3,
+        "pgwsgi.http.worker.JsonSyncWorker",
+        False,
+    )
     assert (options["accesslog"], options["loglevel"], options["reuse_port"]) == ("-", "warning", False)
     assert "umask" not in options
 
