@@ -157,20 +157,14 @@ def _handler(essence: str, handlers: Handlers) -> MediaHandler | None:
     return table.get((None, essence))
 
 
-# The types PostgREST answers with `; charset=utf-8` (MediaType.toContentType); any other
-# type a handler names is sent as it is.
-_CHARSET = {
-    "application/json",
-    "application/geo+json",
-    "text/csv",
-    "text/plain",
-    "text/xml",
-    "application/openapi+json",
-}
+# The types PostgREST answers with `; charset=utf-8` (MediaType.toContentType): those it
+# knows by name (_KNOWN, below) but form bodies and octet streams; any other type a
+# handler names is sent as it is.
 
 
 def _content_type(media_type: str) -> str:
-    return media_type + "; charset=utf-8" if media_type.lower() in _CHARSET else media_type
+    charset = media_type.lower() in _KNOWN - {"application/x-www-form-urlencoded", "application/octet-stream", "*/*"}
+    return media_type + "; charset=utf-8" if charset else media_type
 
 
 def _inner(mt: MediaType) -> MediaType | None:
