@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 
 from pgwsgi.config import Config
+from pgwsgi.config.logsetup import announce
 
 log = logging.getLogger("pgwsgi.admin")
 
@@ -51,6 +52,85 @@ class Admin:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
+
+    def config_text(self) -> bytes:
+        """The configuration in PostgREST's file format, with jwt-secret and the password of db-uri hidden."""
+        import dataclasses
+        import re
+
+        from pgwsgi.config import dump_config
+
+        config = dataclasses.replace(
+            self.config,
+            jwt_secret="(hidden)" if self.config.jwt_secret else self.config.jwt_secret,
+            db_uri=re.sub(
+                r"(password=)\S+", r"\1(hidden)", re.sub(r"(://[^:/@]*:)[^@]*@", r"\1(hidden)@", self.config.db_uri)
+            ),
+        )
+        return dump_config(config).encode()
+
+    def schema_cache(self) -> bytes | None:
+        """The schema cache as JSON, loaded for the asking (None: the database cannot be read).
+
+        The workers' caches live in their own processes; this is what a load gives now,
+        from the same queries: relations with their columns and keys, functions,
+        relationships and media type handlers.
+        """
+        import json
+
+        from pgwsgi.catalog.load import load_snapshot
+
+        try:
+            with psycopg.connect(self.config.db_uri, connect_timeout=2) as conn:
+                snapshot = load_snapshot(conn, self.config.db_schemas, self.config.db_extra_search_path)
+        except psycopg.Error:
+            return None
+        doc = {
+            "relations": [
+                {
+                    "schema": r.schema,
+                    "name": r.name,
+                    "kind": r.kind,
+                    "description": r.description,
+                    "primary_key": list(r.primary_key),
+                    "insertable": r.insertable,
+                    "updatable": r.updatable,
+                    "deletable": r.deletable,
+                    "columns": [
+                        {"name": c.name, "type": c.type, "nullable": c.nullable, "default": c.default}
+                        for c in r.columns
+                    ],
+                }
+                for r in snapshot.relations.values()
+            ],
+            "functions": [
+                {
+                    "schema": f.schema,
+                    "name": f.name,
+                    "parameters": [{"name": p.name, "type": p.type, "required": p.required} for p in f.parameters],
+                    "returns": f"{f.return_type_schema}.{f.return_type}",
+                    "returns_set": f.returns_set,
+                    "volatility": f.volatility,
+                }
+                for overloads in snapshot.functions.values()
+                for f in overloads
+            ],
+            "relationships": [
+                {
+                    "origin": ".".join(r.origin),
+                    "target": ".".join(r.target),
+                    "cardinality": r.cardinality,
+                    "constraint": r.constraint,
+                }
+                for rels in snapshot.relationships.values()
+                for r in rels
+            ],
+            "media_handlers": [
+                {"media_type": key[1], "target": ".".join(key[0]) if key[0] else None, "handler": ".".join(h.function)}
+                for key, h in snapshot.media_handlers.items()
+            ],
+        }
+        return json.dumps(doc, ensure_ascii=False).encode()
 
     def _schema_caches_loaded(self) -> bool:
         from prometheus_client import CollectorRegistry, multiprocess
@@ -88,6 +168,14 @@ def _handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
                 self._answer(200 if admin.ready() else 503)
             elif path == "/metrics":
                 self._answer(200, admin.metrics(), "text/plain; version=0.0.4; charset=utf-8")
+            elif path == "/schema_cache":
+                found = admin.schema_cache()
+                if found is None:
+                    self._answer(503)
+                else:
+                    self._answer(200, found, "application/json; charset=utf-8")
+            elif path == "/config":
+                self._answer(200, admin.config_text(), "text/plain; charset=utf-8")
             else:
                 self._answer(404)
 
@@ -140,5 +228,5 @@ def serve(admin: Admin) -> ThreadingHTTPServer | None:
         return None
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, name="pgwsgi-admin", daemon=True).start()
-    log.info("Admin server listening on %s", where)
+    announce(f"Admin server listening on {where}")
     return httpd

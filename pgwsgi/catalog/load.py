@@ -147,12 +147,17 @@ def load_snapshot(
             }
         ),
     )
+    # PostgREST's two lines (Logger.hs, SchemaCacheLoadedObs), at info: each worker loads its own.
     log.info(
-        "Schema cache loaded in %.1f ms: %d relations, %d functions",
-        (time.monotonic() - started) * 1000,
+        "Schema cache loaded %d Relations, %d Relationships, %d Functions, %d Domain Representations, "
+        "%d Media Type Handlers",
         len(snapshot.relations),
+        sum(len(v) for v in snapshot.relationships.values()),
         sum(len(v) for v in snapshot.functions.values()),
+        len(snapshot.representations),
+        len(snapshot.media_handlers),
     )
+    log.info("Schema cache loaded in %.1f milliseconds", (time.monotonic() - started) * 1000)
     return snapshot
 
 

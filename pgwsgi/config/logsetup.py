@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import time
 
 from pgwsgi.config import Config
 
@@ -13,6 +15,13 @@ LEVELS = {
     "info": logging.INFO,
     "debug": logging.DEBUG,
 }
+
+
+def announce(message: str) -> None:
+    """A start-up line, written whatever log-level says, as PostgREST writes its own (stderr, its time prefix)."""
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S %z")
+    sys.stderr.write(f"{stamp}: {message}\n")
+    sys.stderr.flush()
 
 
 def configure_logging(config: Config) -> None:

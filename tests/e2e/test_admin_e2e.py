@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 
-from tests.conftest import ROOT, Server
+from tests.conftest import ROOT, SECRET, Server
 from tests.e2e.conftest import fetch, free_port, server_env
 from tests.e2e.test_reload_signals_e2e import eventually
 
@@ -66,6 +67,17 @@ def test_live_ready_and_metrics_add_up_the_workers(gunicorn, pg_server: Server, 
     for name in ("pgrst_db_pool_available", "pgrst_db_pool_waiting", "pgrst_db_pool_timeouts_total"):
         assert re.search(rf"^{name} ", text, re.M), name
     assert fetch(f"{admin}/nothing")[0] == 404
+    status, headers, body = fetch(f"{admin}/schema_cache")
+    assert (status, headers["Content-Type"]) == (200, "application/json; charset=utf-8")
+    cache = json.loads(body)
+    items = next(r for r in cache["relations"] if (r["schema"], r["name"]) == ("test", "items"))
+    assert items["primary_key"] == ["id"] and {c["name"] for c in items["columns"]} >= {"id", "name"}
+    assert any(f["name"] == "add" for f in cache["functions"])
+    status, headers, body = fetch(f"{admin}/config")
+    assert (status, headers["Content-Type"]) == (200, "text/plain; charset=utf-8")
+    assert 'db-schemas = "test,other"' in body.decode()
+    assert 'jwt-secret = "(hidden)"' in body.decode()
+    assert SECRET not in body.decode()
     assert _ready_flag(env) == 0
 
 

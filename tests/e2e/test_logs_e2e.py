@@ -36,3 +36,14 @@ def test_a_database_that_is_down_is_said_once_per_attempt(
     assert "Listener connection failed" in log
     # psycopg's pool said each failure again, in its own words.
     assert "error connecting in 'pgwsgi'" not in log
+
+
+def test_start_up_lines_as_postgrest(gunicorn, pg_server: Server, test_db: str, tmp_path: Path) -> None:  # noqa: ANN001
+    base = gunicorn(server_env(pg_server, test_db, PGRST_ADMIN_SERVER_PORT=str(free_port())), workers=2, conf=CONF)
+    time.sleep(1.0)
+    log = _log(tmp_path, base)
+    # Once for the instance (the master says them), whatever log-level: PostgREST's Logger.hs wording.
+    assert log.count("Starting PostgREST 16.1 (pgwsgi ") == 1
+    assert log.count(f"API server listening on {base}") == 1
+    assert log.count("Successfully connected to PostgreSQL ") == 1
+    assert log.count("Admin server listening on ") == 1
