@@ -47,6 +47,20 @@ def test_health_metrics_and_reload_scripts(gunicorn, pg_server: Server, test_db:
     config = _run("reload-schema.sh", {"PGRST_DB_URI": env["PGRST_DB_URI"]}, "config")
     assert config.returncode == 0, config.stderr
 
+    # token.sh: a token the server accepts for that role.
+    minted = _run(
+        "token.sh",
+        {"PGWSGI_BIN": str(ROOT / ".venv" / "bin" / "pgwsgi"), **env},
+        "pgwsgi_user",
+        "sub=alice",
+        "exp=600",
+    )
+    assert minted.returncode == 0, minted.stderr
+    jwt = minted.stdout.strip()
+    status, _, _ = fetch(f"{base}/items?select=id&limit=1", {"Authorization": f"Bearer {jwt}"})
+    assert status == 200
+    assert fetch(f"{base}/items", {"Authorization": f"Bearer {jwt}x"})[0] == 401
+
     # Nothing answers: health.sh says so and fails.
     down = _run("health.sh", {"PGWSGI_ADMIN_URL": f"http://127.0.0.1:{free_port()}"})
     assert (down.returncode, down.stdout) == (1, "live:  000\nready: 000\n")
