@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], seconds: float, why: Callable[[], str]) -> None:
+    """Wait until PROC listens on PORT; RuntimeError with WHY() if it exits or SECONDS pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(why()) from None
+            time.sleep(0.1)
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> HttpResult:
@@ -70,17 +83,8 @@ def gunicorn(tmp_path: Path) -> Iterator[callable]:
             stderr=subprocess.STDOUT,
         )
         procs.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / f"gunicorn-{port}.log").read_text())
-                time.sleep(0.1)
-        return base
+        wait_listening(port, proc, 20, lambda: (tmp_path / f"gunicorn-{port}.log").read_text())
+        return f"http://127.0.0.1:{port}"
 
     start.processes = procs  # type: ignore[attr-defined]  # a test signals the master it started
     yield start

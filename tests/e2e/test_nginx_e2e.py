@@ -12,14 +12,13 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, Server
-from tests.e2e.conftest import fetch, free_port, send, server_env
+from tests.e2e.conftest import fetch, free_port, send, server_env, wait_listening
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 SITE = ROOT / "deploy" / "nginx" / "pgwsgi.conf"
@@ -63,15 +62,7 @@ http {{
         [NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-g", "daemon off;"],
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "nginx did not start")
-            time.sleep(0.1)
+    wait_listening(port, proc, 10, lambda: proc.stderr.read().decode() if proc.stderr else "nginx did not start")
     try:
         yield f"http://127.0.0.1:{port}", upstream
     finally:
