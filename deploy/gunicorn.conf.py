@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import tempfile
-import time
-from typing import Any
 
 
 def _env_int(name: str, default: int) -> int:
@@ -109,41 +106,7 @@ if _runtime_dir:
     control_socket = os.path.join(_runtime_dir, "gunicorn.ctl")
 
 
-# PostgREST's SIGUSR2 reloads the configuration. In gunicorn's master it would
-# re-exec the binary; here it is a graceful reload of the workers, as SIGHUP is, and
-# requests within 0.3 s of each other are one reload: every worker hears a
-# `NOTIFY pgrst, 'reload config'` and asks the master at once (pgwsgi/http/signals.py).
-def when_ready(server: Any) -> None:
-    """Start the admin server (admin-server-port); turn the master's SIGUSR2 into a configuration reload."""
-    from pgwsgi.admin.hooks import when_ready as admin_when_ready
-
-    admin_when_ready(server)
-    last = [0.0]
-
-    def reload_config() -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.3:
-            return
-        last[0] = now
-        server.log.info("Reloading the configuration (SIGUSR2): new workers read PGRST_CONFIG and the database")
-        server.reload()
-
-    server.handle_usr2 = reload_config
-    # Workers forked from now on inherit it (pgwsgi.http.signals.CONFIG_RELOAD_ENV).
-    os.environ["PGWSGI_CONFIG_RELOAD_SIGNAL"] = "USR2"
-
-
-# The admin server runs in this master (admin-server-port: /live, /ready, /metrics);
-# a worker's figures leave with it.
-from pgwsgi.admin.hooks import child_exit  # noqa: E402, F401 (a gunicorn server hook, by its name)
-
-
-# gunicorn's control socket, one per instance: its default, ~/.gunicorn/gunicorn.ctl,
-# is shared by every gunicorn of a user, and a second instance takes it over. Under
-# systemd it goes to RuntimeDirectory (/run/pgwsgi), else to the temporary folder,
-# named after the address actually served (a -b on the command line included).
-def on_starting(server: Any) -> None:
-    """Give this instance a control socket of its own (PGWSGI_CONTROL_SOCKET sets it)."""
-    address = "".join(c if c.isalnum() else "-" for c in ",".join(server.cfg.bind))
-    folder = os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir()
-    server.cfg.set("control_socket", os.environ.get("PGWSGI_CONTROL_SOCKET") or f"{folder}/pgwsgi-{address}.ctl")
+# pgwsgi's hooks (pgwsgi/admin/hooks.py): PostgREST's start-up lines and admin server
+# (admin-server-port), SIGUSR2 and NOTIFY 'reload config' as a graceful reload of the
+# workers, a worker's figures leaving with it, a control socket per instance.
+from pgwsgi.admin.hooks import child_exit, on_starting, when_ready  # noqa: E402, F401 (hooks, by name)

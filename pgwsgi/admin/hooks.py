@@ -1,10 +1,11 @@
-"""gunicorn server hooks that run the admin server and collect the workers' figures.
+"""gunicorn server hooks: start-up lines, the admin server, configuration reloads, the control socket.
 
-deploy/gunicorn.conf.py and the `pgwsgi` command install them: `when_ready` (in
-the master, before the first worker starts) and `child_exit` (a worker's figures
-leave with it). With other gunicorn settings, add them to your own config file:
+deploy/gunicorn.conf.py and the `pgwsgi` command install them: `on_starting` (a
+control socket per instance), `when_ready` (in the master, before the first
+worker starts) and `child_exit` (a worker's figures leave with it). With other
+gunicorn settings, add them to your own config file:
 
-    from pgwsgi.admin.hooks import child_exit, when_ready
+    from pgwsgi.admin.hooks import child_exit, on_starting, when_ready
 """
 
 from __future__ import annotations
@@ -14,19 +15,54 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from typing import Any
 
 from pgwsgi.admin.metrics import MULTIPROC_ENV
 
 log = logging.getLogger("pgwsgi.admin")
 
+# Set in the master once its SIGUSR2 reloads the configuration; workers forked after inherit it.
+CONFIG_RELOAD_ENV = "PGWSGI_CONFIG_RELOAD_SIGNAL"
+# Reload requests within this window are one reload: every worker hears a NOTIFY and asks.
+CONFIG_RELOAD_SECONDS = 0.3
+
+
+def on_starting(server: Any) -> None:
+    """Give this instance a control socket of its own (PGWSGI_CONTROL_SOCKET sets it).
+
+    gunicorn's default, ~/.gunicorn/gunicorn.ctl, is shared by every gunicorn of a user,
+    and a second instance takes it over. Under systemd it goes to RuntimeDirectory
+    (/run/pgwsgi), else to the temporary folder, named after the address actually served.
+    """
+    address = "".join(c if c.isalnum() else "-" for c in ",".join(server.cfg.bind))
+    folder = os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir()
+    server.cfg.set("control_socket", os.environ.get("PGWSGI_CONTROL_SOCKET") or f"{folder}/pgwsgi-{address}.ctl")
+
+
+def _reload_config_on_usr2(server: Any) -> None:
+    """PostgREST's SIGUSR2: a graceful reload of the workers (as SIGHUP), not gunicorn's re-exec of the master."""
+    last = [0.0]
+
+    def reload_config() -> None:
+        now = time.monotonic()
+        if now - last[0] < CONFIG_RELOAD_SECONDS:
+            return
+        last[0] = now
+        server.log.info("Reloading the configuration (SIGUSR2): new workers read PGRST_CONFIG and the database")
+        server.reload()
+
+    server.handle_usr2 = reload_config
+    os.environ[CONFIG_RELOAD_ENV] = "USR2"
+
 
 def when_ready(server: Any) -> None:
-    """PostgREST's start-up lines; the admin server when admin-server-port (or its socket) is set."""
+    """PostgREST's start-up lines and SIGUSR2; the admin server when admin-server-port (or its socket) is set."""
     from pgwsgi.config import ConfigError, bind_address, config_from_environment
     from pgwsgi.config.logsetup import announce
     from pgwsgi.version import POSTGREST_VERSION, __version__
 
+    _reload_config_on_usr2(server)
     announce(f"Starting PostgREST {POSTGREST_VERSION} (pgwsgi {__version__})...")
     listening = ", ".join(str(listener) for listener in getattr(server, "LISTENERS", ()))
     announce(f"API server listening on {listening}")

@@ -59,6 +59,7 @@ def gunicorn_options(config: Config, env: Mapping[str, str] | None = None) -> di
         # Filters live in the URL; long `in` lists exceed gunicorn's 4094-byte default.
         "limit_request_line": 0,
         # The admin server (admin-server-port) runs in gunicorn's master.
+        "on_starting": admin_hooks.on_starting,
         "when_ready": admin_hooks.when_ready,
         "child_exit": admin_hooks.child_exit,
     }

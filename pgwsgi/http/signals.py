@@ -4,9 +4,9 @@ gunicorn's worker already uses SIGUSR1 (reopen the log files): the handler keeps
 doing that and also reloads the schema cache, in a thread of its own, since a
 signal handler may interrupt a request that holds the catalog's lock. SIGUSR2,
 PostgREST's config reload, belongs to gunicorn's master (where it would re-exec
-the binary); deploy/gunicorn.conf.py turns it into a graceful reload of the
-workers, which re-read the config file, PGRST_* and the in-database settings,
-and tells the workers so through CONFIG_RELOAD_ENV.
+the binary); pgwsgi's when_ready hook (admin/hooks.py) turns it into a graceful
+reload of the workers, which re-read the config file, PGRST_* and the
+in-database settings, and tells the workers so through CONFIG_RELOAD_ENV.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import threading
 from types import FrameType
 from typing import Any, Protocol
 
-log = logging.getLogger("pgwsgi")
+from pgwsgi.admin.hooks import CONFIG_RELOAD_ENV
 
-# Set by deploy/gunicorn.conf.py in the master: its SIGUSR2 reloads the configuration.
-CONFIG_RELOAD_ENV = "PGWSGI_CONFIG_RELOAD_SIGNAL"
+log = logging.getLogger("pgwsgi")
 
 
 class Reloadable(Protocol):
@@ -50,8 +49,8 @@ def install(catalog: Reloadable) -> None:
 def request_config_reload() -> bool:
     """Ask gunicorn's master to reload the configuration (NOTIFY pgrst, 'reload config'); False if it cannot.
 
-    Only a master run with deploy/gunicorn.conf.py turns SIGUSR2 into a reload (it
-    debounces the workers' requests into one); elsewhere SIGUSR2 would re-exec it.
+    Only a master with pgwsgi's hooks turns SIGUSR2 into a reload (it debounces
+    the workers' requests into one); elsewhere SIGUSR2 would re-exec it.
     """
     if os.environ.get(CONFIG_RELOAD_ENV) != "USR2":
         return False
