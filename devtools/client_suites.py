@@ -560,6 +560,8 @@ def gunicorn(
     env = {k: v for k, v in os.environ.items() if not k.startswith("PGRST_")}
     env.update(pgrst)
     env["PGRST_DB_URI"] = db_uri
+    # The suites' databases log in as their superuser, as their PostgREST images do.
+    env["PGRST_DB_ALLOW_PRIVILEGED_AUTHENTICATOR"] = "true"
     logdir.mkdir(parents=True, exist_ok=True)
     proc: subprocess.Popen[bytes] | None = None
     for attempt in range(1, attempts + 1):

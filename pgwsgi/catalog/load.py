@@ -100,6 +100,8 @@ def load_snapshot(
             )
         cur.execute(role_query)
         role_rows = cur.fetchall()
+        cur.execute(q["authenticator"])
+        who = cur.fetchone() or {"role": "", "superuser": False, "bypassrls": False}
     functions = _functions(fn_rows)
     relations = _relations(rel_rows, col_rows)
     foreign_keys = tuple(
@@ -137,6 +139,13 @@ def load_snapshot(
         ),
         media_handlers=MappingProxyType(_media_handlers(handler_rows)),
         role_settings=MappingProxyType(_role_settings(role_rows)),
+        privileged_authenticator=(
+            f"{who['role']} is a superuser"
+            if who["superuser"]
+            else f"{who['role']} has BYPASSRLS"
+            if who["bypassrls"]
+            else None
+        ),
         representations=MappingProxyType(
             {
                 ((r["source_schema"], r["source_name"]), (r["target_schema"], r["target_name"])): (

@@ -207,6 +207,8 @@ class CatalogSnapshot:
     media_handlers: MediaHandlers = field(default_factory=dict)
     # role -> its ALTER ROLE ... SET settings (RoleSettings)
     role_settings: Mapping[str, RoleSettings] = field(default_factory=dict)
+    # why the authenticator sees every row (a superuser, BYPASSRLS), or None
+    privileged_authenticator: str | None = None
     # schema -> fuzzy index of its relation names, built on the first PGRST205 that needs it
     _name_index: dict[str, FuzzySet | None] = field(default_factory=dict, compare=False, repr=False)
     # (relation, output type) -> each column's representation function, computed once per pair

@@ -293,3 +293,10 @@ from kv
 join pg_settings ps on ps.name = kv.key
 where ps.context = 'user' /*SET-PRIVILEGE*/
 order by 1, 2;
+
+-- name: authenticator
+-- Whether the role pgwsgi logs in as is privileged: a superuser, or one that bypasses
+-- row-level security, sees every row whatever role a request switches to.
+select current_user as role, r.rolsuper as superuser, r.rolbypassrls as bypassrls
+from pg_roles r
+where r.rolname = current_user;

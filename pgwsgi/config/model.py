@@ -37,6 +37,8 @@ class Config:
     db_use_legacy_gucs: bool = False
     db_channel: str = "pgrst"
     db_channel_enabled: bool = True
+    # pgwsgi: a superuser or BYPASSRLS authenticator is refused unless this says otherwise.
+    db_allow_privileged_authenticator: bool = False
     db_config: bool = True
     db_aggregates_enabled: bool = False
     db_plan_enabled: bool = False

@@ -214,6 +214,17 @@ def invalid_path() -> ApiError:
     return ApiError(404, "PGRST125", "Invalid path specified in request URL")
 
 
+def privileged_authenticator(why: str) -> ApiError:
+    """PGRSTX00: the authenticator bypasses row-level security; pgwsgi refuses to answer as it."""
+    return ApiError(
+        500,
+        "PGRSTX00",
+        "Internal server error",
+        f"pgwsgi refuses to serve: {why}, so every request would see every row.",
+        "Connect as a NOINHERIT role without SUPERUSER and BYPASSRLS, or set db-allow-privileged-authenticator.",
+    )
+
+
 def openapi_disabled() -> ApiError:
     """PGRST126: the root, with openapi-mode = disabled and no db-root-spec."""
     return ApiError(404, "PGRST126", "Root endpoint metadata is disabled")

@@ -25,7 +25,7 @@ from pgwsgi.catalog.model import NO_ROLE_SETTINGS
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db import Database, run, scan_keys
-from pgwsgi.errors import ApiError, internal_error, render_error
+from pgwsgi.errors import ApiError, internal_error, privileged_authenticator, render_error
 from pgwsgi.http import cors, signals
 from pgwsgi.http.routes import route
 from pgwsgi.http.shapes import Shapes
@@ -63,7 +63,21 @@ class App:
         self.db.open()
         # Listen first, then load: a change made between the two is then not missed.
         self.catalog.start_listener()
-        self.catalog.reload()
+        snapshot = self.catalog.reload()
+        if (
+            snapshot is not None
+            and snapshot.privileged_authenticator
+            and not self.config.db_allow_privileged_authenticator
+        ):
+            # Refused at start: the worker does not boot and gunicorn stops, saying why.
+            self.close()
+            why = (
+                f"Refusing to serve: {snapshot.privileged_authenticator}, so every request would see every row "
+                "whatever role it switches to. Connect as a NOINHERIT role without SUPERUSER and BYPASSRLS "
+                "(or set db-allow-privileged-authenticator = true)"
+            )
+            log.critical(why)
+            raise PrivilegedAuthenticatorError(why)
         signals.install(self.catalog)
         if metrics.enabled():
             # The master's admin server adds every worker's figures up (admin/hooks.py).
@@ -142,6 +156,9 @@ class App:
         request.environ["pgwsgi.role"] = identity.role  # for the access log (deploy/gunicorn.conf.py)
         timer.lap("jwt")
         snapshot = self.catalog.current()
+        if snapshot.privileged_authenticator and not self.config.db_allow_privileged_authenticator:
+            # The database was unreachable at start, so this is the first load that could tell.
+            raise privileged_authenticator(snapshot.privileged_authenticator)
         # The role's own settings (ALTER ROLE ... SET) apply to its transaction, as in PostgREST.
         role = snapshot.role_settings.get(identity.role, NO_ROLE_SETTINGS)
         target, name = route(request.path, self.root_spec)
@@ -169,6 +186,10 @@ class App:
         response = render(req, plan, result, self.config.client_error_verbosity)
         timer.lap("response")
         return _succeeded(response, timer)
+
+
+class PrivilegedAuthenticatorError(RuntimeError):
+    """db-uri's role is a superuser or has BYPASSRLS, and db-allow-privileged-authenticator is not set."""
 
 
 def _succeeded(response: Response, timer: Timer) -> Response:

@@ -47,3 +47,18 @@ def test_start_up_lines_as_postgrest(gunicorn, pg_server: Server, test_db: str, 
     assert log.count(f"API server listening on {base}") == 1
     assert log.count("Successfully connected to PostgreSQL ") == 1
     assert log.count("Admin server listening on ") == 1
+
+
+def test_a_superuser_authenticator_stops_gunicorn(gunicorn, pg_server: Server, test_db: str, tmp_path: Path) -> None:  # noqa: ANN001
+    # Issue 14: db-uri's role is the server's superuser, so it would see every row.
+    env = server_env(pg_server, test_db)
+    env["PGRST_DB_URI"] = pg_server.dsn(test_db)
+    try:
+        base = gunicorn(env, workers=1, conf=CONF)
+    except RuntimeError as exc:  # it may stop before it even listens
+        log = str(exc)
+    else:
+        master = gunicorn.processes[-1]
+        assert master.wait(timeout=30) != 0
+        log = _log(tmp_path, base)
+    assert f"Refusing to serve: {pg_server.user} is a superuser" in log
