@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pgwsgi.config import Config, ConfigError, dump_config, example_config, load_config
+from pgwsgi.config import Config, ConfigError, dump_config, example_config, listen_host, load_config
 from pgwsgi.version import POSTGREST_VERSION, __version__
 
 # PostgREST's pre-config-file flags: (short, long, metavar, config key).
@@ -163,8 +163,9 @@ def ready(config: Config, timeout: float = 5.0) -> bool:
 
         conn: http.client.HTTPConnection = _UnixConnection("localhost", timeout=timeout)
     elif config.admin_server_port is not None:
-        host = config.admin_server_host or config.server_host
-        host = {"*": "127.0.0.1", "*4": "127.0.0.1", "!4": "127.0.0.1", "*6": "::1", "!6": "::1"}.get(host, host)
+        # Listening on every address: ask on loopback.
+        host = listen_host(config.admin_server_host or config.server_host)
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
         conn = http.client.HTTPConnection(host, config.admin_server_port, timeout=timeout)
     else:
         raise ConfigError("admin-server-port is not set, so there is no /ready to ask", "admin-server-port")

@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from pgwsgi.config import Config
+from pgwsgi.config import Config, listen_host
 from pgwsgi.config.logsetup import announce
 
 log = logging.getLogger("pgwsgi.admin")
@@ -47,11 +47,9 @@ class Admin:
 
     def metrics(self) -> bytes:
         """Every worker's figures added up, in Prometheus's text format."""
-        from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+        from prometheus_client import generate_latest
 
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
+        return generate_latest(_workers_figures())
 
     def config_text(self) -> bytes:
         """The configuration in PostgREST's file format, with jwt-secret and the password of db-uri hidden."""
@@ -133,11 +131,7 @@ class Admin:
         return json.dumps(doc, ensure_ascii=False).encode()
 
     def _schema_caches_loaded(self) -> bool:
-        from prometheus_client import CollectorRegistry, multiprocess
-
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        for family in registry.collect():
+        for family in _workers_figures().collect():
             if family.name == "pgwsgi_schema_cache_loaded":
                 return any(s.value == 1 for s in family.samples) and all(s.value == 1 for s in family.samples)
         return False
@@ -154,6 +148,15 @@ class Admin:
                 except psycopg.Error:
                     self._db_ok = False
             return self._db_ok
+
+
+def _workers_figures() -> Any:
+    """A registry of every live worker's figures, read from the multiprocess folder."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def _handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
@@ -197,6 +200,10 @@ def _handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class _UnixServer(ThreadingHTTPServer):
     address_family = socket.AF_UNIX
 
@@ -218,11 +225,9 @@ def serve(admin: Admin) -> ThreadingHTTPServer | None:
         os.chmod(config.admin_server_unix_socket, config.admin_server_unix_socket_mode)
         where = config.admin_server_unix_socket
     elif config.admin_server_port is not None:
-        host = config.admin_server_host or config.server_host
-        host = {"*": "0.0.0.0", "*4": "0.0.0.0", "!4": "0.0.0.0", "*6": "::", "!6": "::"}.get(host, host)
-        if ":" in host:
-            ThreadingHTTPServer.address_family = socket.AF_INET6
-        httpd = ThreadingHTTPServer((host, config.admin_server_port), handler)
+        host = listen_host(config.admin_server_host or config.server_host)
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        httpd = server_class((host, config.admin_server_port), handler)
         where = f"{host}:{httpd.server_port}"
     else:
         return None

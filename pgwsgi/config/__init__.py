@@ -12,6 +12,7 @@ from pgwsgi.config.load import (
     config_from_environment,
     dump_config,
     example_config,
+    listen_host,
     load_config,
     reloaded,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "apply_db_settings",
     "bind_address",
+    "listen_host",
     "config_from_environment",
     "dump_config",
     "env_name",

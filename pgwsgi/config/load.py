@@ -137,16 +137,22 @@ def example_config() -> str:
     return "\n".join(out)
 
 
+def listen_host(host: str) -> str:
+    """The address a server-host (or admin-server-host) value listens on: PostgREST's `*`, `*4`, `!4`
+    are every IPv4 address, `*6`, `!6` every IPv6 one; anything else is a host as it is."""
+    if host in ("*", "*4", "!4"):
+        return "0.0.0.0"
+    if host in ("*6", "!6"):
+        return "::"
+    return host
+
+
 def bind_address(config: Config) -> str:
     """The gunicorn bind string for the main server."""
     if config.server_unix_socket:
         return f"unix:{config.server_unix_socket}"
-    host = config.server_host
-    if host in ("*", "*4", "!4"):
-        host = "0.0.0.0"
-    elif host in ("*6", "!6"):
-        host = "[::]"
-    elif ":" in host and not host.startswith("["):
+    host = listen_host(config.server_host)
+    if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"{host}:{config.server_port}"
 

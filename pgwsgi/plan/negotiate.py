@@ -163,8 +163,7 @@ def _handler(essence: str, handlers: Handlers) -> MediaHandler | None:
 
 
 def _content_type(media_type: str) -> str:
-    charset = media_type.lower() in _KNOWN - {"application/x-www-form-urlencoded", "application/octet-stream", "*/*"}
-    return media_type + "; charset=utf-8" if charset else media_type
+    return media_type + "; charset=utf-8" if media_type.lower() in _CHARSET else media_type
 
 
 def _inner(mt: MediaType) -> MediaType | None:
@@ -210,6 +209,7 @@ _KNOWN = {
     "application/octet-stream",
     "*/*",
 }
+_CHARSET = _KNOWN - {"application/x-www-form-urlencoded", "application/octet-stream", "*/*"}
 
 
 def _show(mt: MediaType) -> str:
