@@ -6,6 +6,7 @@ pgwsgi --ready [FILE]                exit 0 if the admin server's /ready answers
 pgwsgi -e | -v | -h                  example config, version, help
 pgwsgi postgres://... -a anon ...    PostgREST's early flag style, still accepted
 pgwsgi token --role R [FILE]         print a JWT signed with the configured secret
+pgwsgi audit [FILE]                  check the roles, grants and policies behind the API
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ _URI_PREFIXES = ("postgres://", "postgresql://")
 
 @dataclass
 class Command:
-    """What the command line asks for: action is run, version, example, dump-config or token."""
+    """What the command line asks for: action is run, version, example, dump-config, ready, token or audit."""
 
     action: str
     config_path: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
     claims: dict[str, object] = field(default_factory=dict)
+    audit_format: str = "text"
+    admin_dsn: str | None = None
 
 
 def version_text() -> str:
@@ -52,7 +55,7 @@ def _main_parser() -> argparse.ArgumentParser:
         prog="pgwsgi",
         description="Serve a PostgREST-compatible REST API for a PostgreSQL database.",
         epilog="Every config key can also be set as an environment variable (db-uri -> PGRST_DB_URI). "
-        "Run 'pgwsgi token -h' for the token helper.",
+        "Run 'pgwsgi token -h' for the token helper, 'pgwsgi audit -h' for the security audit.",
     )
     parser.add_argument(
         "args", nargs="*", metavar="FILE", help="config file (or, PostgREST's early style, a postgres:// URI)"
@@ -89,10 +92,29 @@ def _token_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _audit_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pgwsgi audit",
+        description="Check the roles, grants, row-level security and configuration behind the API "
+        "(docs/security.md). Exit status: 0 without error findings, 1 with, 2 when the audit could not run.",
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE", help="config file (as the server reads it)")
+    parser.add_argument("--format", choices=("text", "json", "html"), default="text", help="report format")
+    parser.add_argument(
+        "--admin-dsn",
+        metavar="DSN",
+        help="read the catalog through this connection instead of the authenticator's (it still names the roles)",
+    )
+    return parser
+
+
 def parse_command_line(argv: Sequence[str]) -> Command:
     """Turn argv (without the program name) into a Command; argparse exits on -h and on usage errors."""
     if argv and argv[0] == "token":
         return _parse_token(list(argv[1:]))
+    if argv and argv[0] == "audit":
+        ns = _audit_parser().parse_args(list(argv[1:]))
+        return Command("audit", ns.file, audit_format=ns.format, admin_dsn=ns.admin_dsn)
     parser = _main_parser()
     ns = parser.parse_intermixed_args(list(argv))
     overrides = {key: getattr(ns, key) for *_, key in LEGACY_FLAGS if getattr(ns, key) is not None}
@@ -186,6 +208,24 @@ def mint(config: Config, claims: dict[str, object]) -> str:
     return mint_token(config, claims)
 
 
+def run_audit(config: Config, fmt: str, admin_dsn: str | None) -> int:
+    """Print the audit of CONFIG's API in FMT; 1 with error findings, 2 when it could not run."""
+    import psycopg
+
+    from pgwsgi.audit import audit
+    from pgwsgi.audit.page import as_html
+    from pgwsgi.audit.report import as_json, as_text
+
+    try:
+        report = audit(with_db_settings(config), admin_dsn)
+    except (psycopg.Error, ConfigError, LookupError) as e:
+        print(f"pgwsgi audit: cannot audit: {str(e).strip()}", file=sys.stderr)
+        return 2
+    render = {"text": as_text, "json": as_json, "html": as_html}[fmt]
+    sys.stdout.write(render(report))
+    return report.exit_status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `pgwsgi` command; returns the process exit status."""
     try:
@@ -213,9 +253,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cmd.action == "token":
             print(mint(config, cmd.claims))
             return 0
+        if cmd.action == "audit":
+            return run_audit(config, cmd.audit_format, cmd.admin_dsn)
         from pgwsgi.http import serve
 
         return serve.run(config, cmd.config_path, cmd.overrides)
     except (ConfigError, ValueError) as e:  # ValueError: mint_token refusing the claims
         print(f"pgwsgi: {e}", file=sys.stderr)
-        return 1
+        # An audit keeps 1 for "error findings", so a deploy gate can tell the two apart.
+        return 2 if cmd.action == "audit" else 1

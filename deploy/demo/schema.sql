@@ -116,7 +116,9 @@ $public$;
 -- pgwsgi sets request.jwt.claims with set_config(..., true) in every request
 -- transaction; outside one the setting is missing (NULL) or, once a
 -- transaction in this session has set it, the empty string, hence the nullif.
--- A plain STABLE SQL function, so the planner inlines it into the policies.
+-- The policies call it as (select private.current_sub()): a scalar subquery
+-- runs once per statement (an initplan), where a bare call, inlined or not,
+-- would read the setting and parse the JSON again for every row.
 create function private.current_sub() returns text
 language sql stable
 as $$
@@ -126,6 +128,25 @@ comment on function private.current_sub() is 'The sub claim of the current reque
 
 revoke execute on function private.current_sub() from public;
 grant execute on function private.current_sub() to web_anon, web_user, web_admin;
+
+-- Functions no request needs ------------------------------------------------
+-- Every role may call these by default: sleeping holds a pooled connection, and
+-- large objects are storage outside every table and policy. `pgwsgi audit`
+-- reports them (dangerous_function_executable) until they are revoked.
+do $$
+declare
+  f regprocedure;
+begin
+  for f in
+    select p.oid::regprocedure from pg_catalog.pg_proc p
+    where p.pronamespace = 'pg_catalog'::regnamespace
+      and (p.proname in ('pg_sleep', 'pg_sleep_for', 'pg_sleep_until', 'loread', 'lowrite')
+           or p.proname like 'lo\_%')
+  loop
+    execute pg_catalog.format('revoke execute on function %s from public', f);
+  end loop;
+end
+$$;
 
 -- Base tables ---------------------------------------------------------------
 
@@ -158,7 +179,7 @@ alter table private.notes force row level security;
 -- the anonymous role has no policy (and no privilege), so it sees nothing.
 create policy users_select_own on private.users
   for select to web_user
-  using (sub = private.current_sub());
+  using (sub = (select private.current_sub()));
 create policy users_admin_all on private.users
   for all to web_admin
   using (true) with check (true);
@@ -170,17 +191,17 @@ create policy notes_anon_read on private.notes
   using (is_public);
 create policy notes_user_read on private.notes
   for select to web_user
-  using (is_public or owner = private.current_sub());
+  using (is_public or owner = (select private.current_sub()));
 create policy notes_user_insert on private.notes
   for insert to web_user
-  with check (owner = private.current_sub());
+  with check (owner = (select private.current_sub()));
 create policy notes_user_update on private.notes
   for update to web_user
-  using (owner = private.current_sub())
-  with check (owner = private.current_sub());
+  using (owner = (select private.current_sub()))
+  with check (owner = (select private.current_sub()));
 create policy notes_user_delete on private.notes
   for delete to web_user
-  using (owner = private.current_sub());
+  using (owner = (select private.current_sub()));
 create policy notes_admin_all on private.notes
   for all to web_admin
   using (true) with check (true);

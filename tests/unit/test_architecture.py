@@ -27,6 +27,8 @@ LAYERS = (
     ("pgwsgi.plan",),
     ("pgwsgi.sql",),
     ("pgwsgi.db",),
+    # The security audit reads the catalog with its own queries, beside the pipeline.
+    ("pgwsgi.audit",),
     ("pgwsgi.response",),
     # The admin server and the workers' figures: beside the pipeline, used by the http stage.
     ("pgwsgi.admin",),

@@ -1,0 +1,60 @@
+"""Running an audit: connect as the authenticator, read the facts, apply every check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from pgwsgi.audit.checks import CHECKS
+from pgwsgi.audit.facts import read_facts
+from pgwsgi.audit.model import Facts, Finding, sort_findings
+from pgwsgi.audit.settings import db_schemas_internal, jwt_secret_weak
+from pgwsgi.config import Config
+from pgwsgi.db.pool import connect_kwargs
+
+CONNECT_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Report:
+    """An audit's findings, most severe first, and the facts they were found in."""
+
+    facts: Facts
+    findings: list[Finding]
+
+    def count(self, level: str) -> int:
+        """How many findings have LEVEL."""
+        return sum(1 for f in self.findings if f.level == level)
+
+    @property
+    def exit_status(self) -> int:
+        """1 when any finding is an error (a deploy gate), else 0."""
+        return 1 if self.count("error") else 0
+
+
+def audit(config: Config, admin_dsn: str | None = None) -> Report:
+    """Audit the API CONFIG describes, reading the catalog as db-uri's role (or through ADMIN_DSN).
+
+    Raises psycopg.Error when the database cannot be reached or read.
+    """
+    kwargs = {**connect_kwargs(config), "connect_timeout": CONNECT_TIMEOUT, "autocommit": False}
+    with psycopg.connect(config.db_uri, **kwargs) as conn:
+        # session_user, not current_user: a role setting could have switched roles already.
+        row = conn.execute("select session_user").fetchone()
+        conn.rollback()
+        authenticator = str(row[0]) if row else ""
+        if admin_dsn:
+            with psycopg.connect(admin_dsn, connect_timeout=CONNECT_TIMEOUT) as admin:
+                facts = read_facts(admin, authenticator, config.db_anon_role, config.db_schemas)
+        else:
+            facts = read_facts(conn, authenticator, config.db_anon_role, config.db_schemas)
+    return Report(facts, check(config, facts))
+
+
+def check(config: Config, facts: Facts) -> list[Finding]:
+    """Every finding of CONFIG and FACTS, sorted."""
+    findings = [f for rule in CHECKS for f in rule(facts)]
+    findings += jwt_secret_weak(config)
+    findings += db_schemas_internal(config, facts)
+    return sort_findings(findings)
