@@ -7,9 +7,11 @@
 --   api.login_token(email, pass) returns text      web_anon
 --
 -- which checks the password like api.login and returns a complete HS256 JWT
--- (header.payload.signature, base64url, signed with pgcrypto's hmac()). The
--- function returns text, not auth.jwt_claims, so pgwsgi answers it as a plain
--- JSON string ("eyJ...") and its own signing (jwt-sign-claims) is not involved.
+-- (header.payload.signature, base64url, signed with pgcrypto's hmac(), which
+-- user-management.sql installs in schema `extensions`, usable by auth_owner
+-- only). The function returns text, not auth.jwt_claims, so pgwsgi answers it
+-- as a plain JSON string ("eyJ...") and its own signing (jwt-sign-claims) is
+-- not involved.
 --
 -- The secret is read with current_setting('app.settings.jwt_secret'), which
 -- pgwsgi sets in every request from its config:
@@ -36,6 +38,11 @@ begin
   if pg_catalog.to_regprocedure('auth.authenticate(text, text)') is null then
     raise exception 'load deploy/examples/user-management.sql first';
   end if;
+  -- Older versions of user-management.sql installed pgcrypto in `public`.
+  if pg_catalog.to_regprocedure('extensions.hmac(bytea, bytea, text)') is null then
+    raise exception 'pgcrypto''s hmac() is not in schema extensions'
+      using hint = 'load the current deploy/examples/user-management.sql first: it installs pgcrypto there.';
+  end if;
 end
 $check$;
 
@@ -55,8 +62,8 @@ language sql immutable strict
 set search_path = ''
 as $$
   select s.signing_input || '.'
-         || auth.base64url(public.hmac(pg_catalog.convert_to(s.signing_input, 'UTF8'),
-                                       pg_catalog.convert_to(secret, 'UTF8'), 'sha256'))
+         || auth.base64url(extensions.hmac(pg_catalog.convert_to(s.signing_input, 'UTF8'),
+                                           pg_catalog.convert_to(secret, 'UTF8'), 'sha256'))
   from (select auth.base64url(pg_catalog.convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8'))
                || '.' || auth.base64url(pg_catalog.convert_to(payload::text, 'UTF8')) as signing_input) s
 $$;

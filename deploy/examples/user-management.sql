@@ -26,8 +26,15 @@
 --
 -- Requirements: PostgreSQL 14 or later and the pgcrypto extension (contrib;
 -- `select * from pg_available_extensions where name = 'pgcrypto'`). pgcrypto
--- is created in schema `public` if it is not installed yet; if it already
--- lives in another schema the script stops and says so.
+-- is created in schema `extensions` (created if missing, usable by auth_owner
+-- only) if it is not installed yet; if it already lives in another schema
+-- (`public`, where this script put it before) the script stops and says how
+-- to move it.
+--
+-- The result passes `pgwsgi audit` without errors or warnings; its only
+-- findings are informational: web_anon may call the SECURITY DEFINER functions
+-- signup, login, request_password_reset and reset_password, as it must.
+-- tests/integration/test_user_management.py checks it.
 --
 -- Load it as a superuser into the API's database:
 --   psql -v ON_ERROR_STOP=1 -f deploy/examples/user-management.sql "$SUPERUSER_DSN"
@@ -94,8 +101,18 @@ end
 $members$;
 
 -- pgcrypto --------------------------------------------------------------------
+-- In a schema of its own, not in `public`: its functions do not mix with the
+-- application's, cannot be exposed by listing `public` in db-schemas, and only
+-- the roles given USAGE on `extensions` can call them. Here that is auth_owner,
+-- which owns the functions calling crypt(), gen_salt(), gen_random_bytes() and
+-- hmac() (EXECUTE on them is granted to PUBLIC by the extension; USAGE on the
+-- schema is what keeps everybody else out).
 
-create extension if not exists pgcrypto with schema public;
+create schema if not exists extensions;
+revoke all on schema extensions from public;
+grant usage on schema extensions to auth_owner;
+
+create extension if not exists pgcrypto with schema extensions;
 
 do $pgcrypto$
 declare
@@ -104,23 +121,54 @@ begin
   select n.nspname into s
   from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace
   where e.extname = 'pgcrypto';
-  if s <> 'public' then
-    raise exception 'pgcrypto is installed in schema %, this script calls it as public.crypt(...)', s
-      using hint = pg_catalog.format('replace "public." with "%s." in the calls to crypt, gen_salt, '
-                                     'gen_random_bytes and hmac', s);
+  if s <> 'extensions' then
+    raise exception 'pgcrypto is installed in schema %, this script calls it as extensions.crypt(...)', s
+      using hint = 'Move it, as a superuser: create schema if not exists extensions; '
+                   'alter extension pgcrypto set schema extensions; then load this script (and '
+                   'user-management-sql-signing.sql) again. Code of your own that calls '
+                   || pg_catalog.quote_ident(s) || '.crypt(...) must then call extensions.crypt(...).';
   end if;
 end
 $pgcrypto$;
 
--- The owner calls pgcrypto's functions (EXECUTE is granted to PUBLIC by the
--- extension; USAGE on `public` is repeated in case it was revoked).
-grant usage on schema public to auth_owner;
+-- Functions no request needs ------------------------------------------------
+-- Every role may call these by default: sleeping holds a pooled connection, and
+-- large objects are storage outside every table and policy. `pgwsgi audit`
+-- reports them (dangerous_function_executable) until they are revoked. The
+-- REVOKE is for this database only (each database has its own pg_catalog);
+-- superusers and roles granted EXECUTE explicitly keep them.
+do $revoke$
+declare
+  f regprocedure;
+begin
+  for f in
+    select p.oid::regprocedure from pg_catalog.pg_proc p
+    where p.pronamespace = 'pg_catalog'::regnamespace
+      and (p.proname in ('pg_sleep', 'pg_sleep_for', 'pg_sleep_until', 'loread', 'lowrite')
+           or p.proname like 'lo\_%')
+  loop
+    execute pg_catalog.format('revoke execute on function %s from public', f);
+  end loop;
+end
+$revoke$;
 
 -- Schemas ---------------------------------------------------------------------
 
 create schema if not exists auth authorization auth_owner;
 alter schema auth owner to auth_owner;
 revoke all on schema auth from public;
+
+-- Nobody but its owner may create objects in `public` (the default since
+-- PostgreSQL 15, not in older clusters nor in databases upgraded from one):
+-- a function created there could shadow what a caller's search_path finds.
+-- USAGE on `public` is left as it is: nothing of this script lives there.
+do $public$
+begin
+  if exists (select from pg_catalog.pg_namespace where nspname = 'public') then
+    revoke create on schema public from public;
+  end if;
+end
+$public$;
 
 create schema if not exists api;
 revoke all on schema api from public;
@@ -201,7 +249,7 @@ begin
         message = 'password must be 8 to 72 bytes long',
         detail = 'bcrypt only reads the first 72 bytes of a password.';
     end if;
-    new.pass := public.crypt(new.pass, public.gen_salt('bf', 10));
+    new.pass := extensions.crypt(new.pass, extensions.gen_salt('bf', 10));
   end if;
   return new;
 end
@@ -274,10 +322,10 @@ begin
   if not found then
     -- As slow as a wrong password, so the answer time does not tell which
     -- addresses have an account.
-    perform public.crypt(authenticate.pass, public.gen_salt('bf', 10));
+    perform extensions.crypt(authenticate.pass, extensions.gen_salt('bf', 10));
     raise invalid_password using message = 'invalid email or password';
   end if;
-  if u.pass <> public.crypt(authenticate.pass, u.pass) then
+  if u.pass <> extensions.crypt(authenticate.pass, u.pass) then
     raise invalid_password using message = 'invalid email or password';
   end if;
   update auth.users set last_login = pg_catalog.now() where auth.users.email = u.email;
@@ -332,7 +380,7 @@ begin
     return;
   end if;
   delete from auth.password_resets r where r.email = addr and r.used_at is null;
-  token := pg_catalog.encode(public.gen_random_bytes(24), 'hex');
+  token := pg_catalog.encode(extensions.gen_random_bytes(24), 'hex');
   insert into auth.password_resets (email, token_hash, expires_at)
   values (addr, pg_catalog.sha256(pg_catalog.convert_to(token, 'UTF8')),
           pg_catalog.now() + interval '15 minutes');
