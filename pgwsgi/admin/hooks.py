@@ -75,7 +75,8 @@ def when_ready(server: Any) -> None:
     if listening and wanted.replace("0.0.0.0", "127.0.0.1") not in listening.replace("0.0.0.0", "127.0.0.1"):
         # gunicorn binds what its own settings say (-b, PGWSGI_BIND); server-host/-port are not used.
         announce(f"server-host and server-port ({wanted}) are not used: gunicorn listens on {listening} (-b)")
-    _announce_database(config)
+    if _announce_database(config):
+        _announce_audit_errors(config)
     if config.admin_server_port is None and not config.admin_server_unix_socket:
         return
     if not os.environ.get(MULTIPROC_ENV):
@@ -88,7 +89,7 @@ def when_ready(server: Any) -> None:
     server.pgwsgi_admin = serve(Admin(config, server))
 
 
-def _announce_database(config: Any) -> None:
+def _announce_database(config: Any) -> bool:
     """ "Successfully connected to PostgreSQL ...", or why not: once for the instance, not per worker."""
     import psycopg
 
@@ -98,8 +99,35 @@ def _announce_database(config: Any) -> None:
         with psycopg.connect(config.db_uri, connect_timeout=2) as conn:
             row = conn.execute("SELECT pg_catalog.version()").fetchone()
         announce(f"Successfully connected to {row[0] if row else 'PostgreSQL'}")
+        return True
     except psycopg.Error as exc:
         announce(f"Could not connect to the database yet: {str(exc).strip()}")
+        return False
+
+
+def _announce_audit_errors(config: Any) -> None:
+    """One warning line per error-level finding of `pgwsgi audit`, once for the instance.
+
+    Written whatever log-level says (except crit), like the other start-up lines:
+    PostgREST's default level (error) would otherwise hide them from everyone.
+    """
+    import psycopg
+
+    from pgwsgi.audit import audit
+    from pgwsgi.config import ConfigError
+    from pgwsgi.config import indb as config_db
+    from pgwsgi.config.logsetup import announce
+
+    if config.log_level == "crit":
+        return
+    try:
+        report = audit(config_db.with_db_settings(config))
+    except (psycopg.Error, ConfigError, LookupError) as exc:
+        announce(f"Warning: the security audit could not run: {str(exc).strip()}")
+        return
+    for f in report.findings:
+        if f.level == "error":
+            announce(f"Warning: security audit error {f.id} on {f.object}: {f.message} (pgwsgi audit shows the fix)")
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -62,3 +62,24 @@ def test_a_superuser_authenticator_stops_gunicorn(gunicorn, pg_server: Server, t
         assert master.wait(timeout=30) != 0
         log = _log(tmp_path, base)
     assert f"Refusing to serve: {pg_server.user} is a superuser" in log
+
+
+def test_error_findings_of_the_audit_are_logged_at_start(
+    gunicorn, pg_server: Server, test_db: str, tmp_path: Path
+) -> None:  # noqa: ANN001
+    # Allowed to serve as the superuser, the instance still says, once, what the audit finds.
+    env = server_env(pg_server, test_db, PGRST_DB_ALLOW_PRIVILEGED_AUTHENTICATOR="true")
+    env["PGRST_DB_URI"] = pg_server.dsn(test_db)
+    base = gunicorn(env, workers=2, conf=CONF)
+    assert fetch(f"{base}/items?select=id&id=eq.1")[0] == 200
+    time.sleep(0.5)
+    log = _log(tmp_path, base)
+    line = (
+        f"Warning: security audit error authenticator_superuser on {pg_server.user}: The authenticator "
+        f"{pg_server.user} is a superuser"
+    )
+    assert log.count(line) == 1
+    # One line per error-level finding, each naming its id; warnings and information are left to `pgwsgi audit`.
+    audit_lines = [x for x in log.splitlines() if "Warning: security audit " in x]
+    assert all(x.endswith("(pgwsgi audit shows the fix)") for x in audit_lines)
+    assert not any("dangerous_function_executable" in x for x in audit_lines)
