@@ -64,6 +64,17 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	    echo "note: nginx is not installed and we are not root; the nginx tests will be skipped" >&2; \
 	  fi; \
 	fi
+	@# The audit's HTML page is rendered by headless Chromium in a test (skipped without it).
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	      || echo "warning: could not install chromium; the audit page rendering test will be skipped" >&2; \
+	  else \
+	    echo "note: chromium is not installed and we are not root; the audit page rendering test will be skipped" >&2; \
+	  fi; \
+	fi
 	touch $(STAMP)
 
 devdb-start: venv
