@@ -5,6 +5,7 @@
 with python-jose key objects only; every claim check is done here so the
 messages are PostgREST's, not the library's. `mint_token` signs test and CLI
 tokens with the configured key (PostgREST itself never signs: A-NO-ISSUE).
+When jwt-secret is a URL, auth/jwks.py fetches the JWKS and this module parses it.
 
 Never log a token, a claim value or key material from this module.
 """
@@ -27,7 +28,9 @@ from jose import jwk as jose_jwk
 from jose import jws as jose_jws
 
 from pgwsgi.auth.claimpath import RolePath, compile_role_path
+from pgwsgi.auth.jwks import RemoteKeys
 from pgwsgi.config import Config
+from pgwsgi.config.model import check_jwks_secret, is_jwks_url
 from pgwsgi.errors import anonymous_disabled, invalid_claims, invalid_token, no_jwt_secret
 
 log = logging.getLogger("pgwsgi.auth")
@@ -53,6 +56,9 @@ _KEY_ERROR = "No suitable key or wrong key type"
 _NO_SUITABLE_KEY = "No suitable key was found to decode the JWT"
 _NO_KEY_DECODED = "None of the keys was able to decode the JWT"
 _UNSECURED = "JWT is unsecured but expected 'alg' was not 'none'"
+_NO_SIGNING_URL = "jwt-secret: cannot sign with a JWKS fetched from a URL (it holds public keys only)"
+# JWK members of private keys (RFC 7518 §6.2.2, §6.3.2): dropped from a fetched set, which never signs.
+_PRIVATE_MEMBERS = frozenset(("d", "p", "q", "dp", "dq", "qi", "oth"))
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,20 @@ class Authenticator:
         self._anon = config.db_anon_role
         self._aud = config.jwt_aud
         self._clock = clock
-        self._keys = _load_keys(config)
+        self._keys: list[_Key] | None = None
+        self._remote: RemoteKeys[list[_Key]] | None = None
+        if config.jwt_secret and is_jwks_url(config.jwt_secret):
+            check_jwks_secret(config.jwt_secret, config.jwt_secret_is_base64)
+            # Nothing is fetched here: this may run in gunicorn's master; start() runs in the worker.
+            self._remote = RemoteKeys(
+                config.jwt_secret,
+                _parse_remote_jwks,
+                refetch_interval=config.jwt_jwks_refetch_interval,
+                clock=clock,
+                on_change=self._keys_changed,
+            )
+        else:
+            self._keys = _load_keys(config)
         self.role_path: RolePath = compile_role_path(config.jwt_role_claim_key)
         if self.role_path.deprecated:
             log.warning(
@@ -129,10 +148,20 @@ class Authenticator:
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._anonymous: Identity | None = None
         self._lock = threading.Lock()
+        # Bumped whenever a fetched key set replaces another: a token verified with the old set
+        # while it changed is not cached (its key may be the one removed).
+        self._generation = 0
         self.stats = CacheStats()
+
+    def start(self) -> None:
+        """Fetch the keys of a JWKS URL (in the worker, after the fork); a failure is logged and retried later."""
+        if self._remote is not None:
+            self._remote.start()
 
     def mint(self, claims: dict[str, Any]) -> str:
         """Sign CLAIMS with the keys parsed at start-up (jwt-sign-claims functions)."""
+        if self._remote is not None:
+            raise ValueError(_NO_SIGNING_URL)
         return _sign(self._keys, claims)
 
     def sign_claims(self, body: str | None) -> str | None:
@@ -142,6 +171,8 @@ class Authenticator:
         """
         if body in (None, "null"):
             return body
+        if self._remote is not None:
+            raise no_jwt_secret(_NO_SIGNING_URL)
         claims = json.loads(body)
         return json.dumps({"token": self.mint(claims)}) if any(claims.values()) else "null"
 
@@ -156,9 +187,16 @@ class Authenticator:
             if self._anonymous is None:
                 self._anonymous = self._identity({})
             return Identity(self._anonymous.role, {}, self._anonymous.is_anonymous)
-        if self._keys is None:
+        if self._remote is not None:
+            # Read before the set: should it change from here on, this token's entry is not cached.
+            with self._lock:
+                generation = self._generation
+            keys = self._remote.current() or []
+        elif self._keys is not None:
+            generation, keys = 0, self._keys
+        else:
             raise no_jwt_secret()
-        entry = self._cached_decode(token)
+        entry = self._cached_decode(token, keys, generation)
         _validate_claims(entry.claims, self._aud, int(self._clock()))
         if entry.identity is None:
             entry.identity = self._identity(entry.claims)
@@ -179,9 +217,15 @@ class Authenticator:
             role = json.dumps(found, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
         return Identity(role, claims, role == self._anon)
 
-    def _cached_decode(self, token: str) -> _Entry:
+    def _keys_changed(self) -> None:
+        """A fetched key set replaced the one held: forget the tokens the old one verified."""
+        with self._lock:
+            self._generation += 1
+            self._cache.clear()
+
+    def _cached_decode(self, token: str, keys: list[_Key], generation: int) -> _Entry:
         if self._max_entries <= 0:
-            return _Entry(self._decode(token))
+            return _Entry(self._decode(token, keys))
         with self._lock:
             self.stats.requests += 1
             entry = self._cache.get(token)
@@ -189,16 +233,18 @@ class Authenticator:
                 self.stats.hits += 1
                 self._cache.move_to_end(token)
                 return entry
-        entry = _Entry(self._decode(token))  # raises, so errors are never cached
+        entry = _Entry(self._decode(token, keys))  # raises, so errors are never cached
         with self._lock:
+            if self._generation != generation:
+                return entry
             self._cache[token] = entry
             while len(self._cache) > self._max_entries:
                 self._cache.popitem(last=False)
                 self.stats.evictions += 1
         return entry
 
-    def _decode(self, token: str) -> dict[str, Any]:
-        """Verify the signature and parse the claims object (PGRST301/PGRST303)."""
+    def _decode(self, token: str, keys: list[_Key]) -> dict[str, Any]:
+        """Verify the signature with KEYS and parse the claims object (PGRST301/PGRST303)."""
         if token == "":
             raise invalid_token(_EMPTY)
         parts = token.split(".")
@@ -227,11 +273,15 @@ class Authenticator:
             # python-jose has no EdDSA (Ed25519/Ed448), so pgwsgi rejects it outright
             # rather than failing later with a misleading key error.
             raise invalid_token(_BAD_ALG, "EdDSA is not supported by pgwsgi")
-        keys = [k for k in self._keys or () if alg in k.algs and (kid is None or k.kid == kid)]
-        if not keys:
+        if self._remote is not None and kid is not None and all(k.kid != kid for k in keys):
+            # The issuer may have started signing with a new key: fetch the set again (at most
+            # once per jwt-jwks-refetch-interval, so made-up kids cannot make it fetch on every request).
+            keys = self._remote.unknown_kid() or []
+        candidates = [k for k in keys if alg in k.algs and (kid is None or k.kid == kid)]
+        if not candidates:
             raise invalid_token(_KEY_ERROR, _NO_SUITABLE_KEY)
         signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
-        if not any(k.verify(alg, signing_input, signature) for k in keys):
+        if not any(k.verify(alg, signing_input, signature) for k in candidates):
             raise invalid_token(_KEY_ERROR, _NO_KEY_DECODED)
         claims = _json_object(payload)
         if claims is None:
@@ -340,6 +390,9 @@ def _b64url(data: bytes) -> str:
 
 def _load_keys(config: Config) -> list[_Key] | None:
     """The keys from jwt-secret (A-SECRET): a JWKS, a single JWK, or a raw HS256 secret."""
+    if config.jwt_secret and is_jwks_url(config.jwt_secret):
+        # Never a raw secret: the keys of a URL are fetched by RemoteKeys (Authenticator).
+        raise ValueError("jwt-secret is a JWKS URL, whose keys are fetched, not read from the configuration")
     raw = _secret_bytes(config)
     if raw is None:
         return None
@@ -350,23 +403,55 @@ def _load_keys(config: Config) -> list[_Key] | None:
     # PostgREST falls back to using JSON it cannot read as a JWK as a raw secret;
     # pgwsgi refuses to start instead, since that is never what the operator meant.
     if isinstance(doc, dict) and "keys" in doc:
-        if not isinstance(doc["keys"], list):
-            raise ValueError('jwt-secret: a JWK set needs a "keys" array')
-        entries = doc["keys"]
-    elif isinstance(doc, dict) and "kty" in doc:
-        entries = [doc]
-    else:
-        if len(raw) < 32:
-            raise ValueError("The JWT secret must be at least 32 characters long.")
-        # A raw secret verifies HS256 only, exactly like PostgREST.
-        return [_Key(None, ("HS256",), {"kty": "oct", "k": _b64url(raw)}, {"kty": "oct", "k": _b64url(raw)})]
-    keys = [key for n, entry in enumerate(entries) if (key := _load_jwk(entry, n)) is not None]
+        return _parse_jwks(doc, _load_jwk)
+    if isinstance(doc, dict) and "kty" in doc:
+        return _parse_jwks({"keys": [doc]}, _load_jwk)
+    if len(raw) < 32:
+        raise ValueError("The JWT secret must be at least 32 characters long.")
+    # A raw secret verifies HS256 only, exactly like PostgREST.
+    return [_Key(None, ("HS256",), {"kty": "oct", "k": _b64url(raw)}, {"kty": "oct", "k": _b64url(raw)})]
+
+
+def _parse_jwks(doc: dict[str, Any], load: Callable[[object, int], _Key | None]) -> list[_Key]:
+    """The keys of a JWK set, each read with LOAD; ValueError when it has none usable."""
+    entries = doc.get("keys")
+    if not isinstance(entries, list):
+        raise ValueError('jwt-secret: a JWK set needs a "keys" array')
+    keys = [key for n, entry in enumerate(entries) if (key := load(entry, n)) is not None]
     if not keys:
         raise ValueError(
             "jwt-secret: no usable key in the JWK(S); pgwsgi verifies with oct (HS256/384/512), "
             "RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) keys"
         )
     return keys
+
+
+def _parse_remote_jwks(doc: dict[str, Any]) -> list[_Key]:
+    """The keys of a JWKS fetched from jwt-secret's URL (auth/jwks.py); ValueError when none is usable."""
+    return _parse_jwks(doc, _load_fetched_jwk)
+
+
+def _load_fetched_jwk(entry: object, n: int) -> _Key | None:
+    """One JWK of a fetched set; one it cannot read is skipped with a warning, not fatal.
+
+    Unlike a configured key, an issuer may publish a key pgwsgi cannot read next to
+    the ones it signs with; refusing the whole set would stop key rotation.
+    """
+    if isinstance(entry, dict):
+        if entry.get("kty") == "oct":
+            log.warning(
+                "jwt-secret: JWK #%d of the fetched set is a symmetric key: anyone who can fetch the URL can sign "
+                "tokens with it",
+                n,
+            )
+        else:
+            # Never signed with (mint refuses a URL), so private members are not even parsed.
+            entry = {name: value for name, value in entry.items() if name not in _PRIVATE_MEMBERS}
+    try:
+        return _load_jwk(entry, n)
+    except ValueError as exc:
+        log.warning("%s; that key is skipped", exc)
+        return None
 
 
 def _load_jwk(entry: object, n: int) -> _Key | None:
@@ -427,7 +512,10 @@ def mint_token(config: Config, claims: dict[str, Any]) -> str:
 
     A raw secret signs HS256; a JWK/JWKS uses its first oct or private RSA/EC key,
     with that key's `alg` (else HS256, RS256, or ES256/384/512 by curve) and `kid`.
+    A JWKS URL cannot sign: ValueError.
     """
+    if config.jwt_secret and is_jwks_url(config.jwt_secret):
+        raise ValueError(_NO_SIGNING_URL)
     return _sign(_load_keys(config), claims)
 
 

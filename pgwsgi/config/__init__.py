@@ -16,7 +16,7 @@ from pgwsgi.config.load import (
     load_config,
     reloaded,
 )
-from pgwsgi.config.model import Config, ConfigError
+from pgwsgi.config.model import Config, ConfigError, is_jwks_url
 
 __all__ = [
     "KEYS",
@@ -29,6 +29,7 @@ __all__ = [
     "dump_config",
     "env_name",
     "example_config",
+    "is_jwks_url",
     "load_config",
     "reloaded",
 ]

@@ -96,6 +96,21 @@ def _check_role_claim_key(key: Key, path: str) -> str | None:
     return None
 
 
+# RFC 6265's cookie-name (an RFC 2616 token): what a browser can send back as `name=value`.
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _check_cookie_name(key: Key, name: str) -> str | None:
+    if not _COOKIE_NAME.fullmatch(name):
+        return f'Invalid value for {key.name}: "{name}" is not a cookie name (letters, digits and !#$%&\'*+-.^_`|~)'
+    return None
+
+
+def _check_refetch_interval(key: Key, seconds: int) -> str | None:
+    # 0 would let every token with an unknown kid make the server fetch the JWKS again.
+    return None if seconds >= 1 else f"Invalid value for {key.name}: {seconds} is not at least 1 (second)"
+
+
 def _check_port(key: Key, port: int) -> str | None:
     return None if 0 <= port <= 65535 else f"Invalid value for {key.name}: {port} is not between 0 and 65535"
 
@@ -105,7 +120,8 @@ _SOCKET_MODE = "Unix socket permissions, in octal (600 to 777)"
 # PostgREST's keys plus pgwsgi's db-use-legacy-gucs. Reloadability follows the code
 # (AMB-RELOADABLE): db-tx-end, openapi-server-proxy-uri and server-cors-allowed-origins
 # are read per request, so they are reloadable. pgrst.jwt_cache_max_entries is absent
-# from PostgREST's in-db allow-list (AMB-JWT-CACHE-INDB), so it is not in_db here.
+# from PostgREST's in-db allow-list (AMB-JWT-CACHE-INDB), so it is not in_db here. pgwsgi's own
+# keys (jwt-cookie-name, jwt-sign-claims, ...) are not on that list either: file and environment only.
 # fmt: off
 KEYS: tuple[Key, ...] = (
     Key("admin-server-host", "str", "Host of the admin server (defaults to server-host)", reloadable=False),
@@ -156,9 +172,17 @@ KEYS: tuple[Key, ...] = (
     Key("jwt-aud", "str", "Required 'aud' claim of incoming JWTs", in_db=True, check=_check_aud,
         example='"https://api.example.com"'),
     Key("jwt-cache-max-entries", "int", "JWTs kept decoded in memory; 0 disables the cache"),
+    Key("jwt-jwks-refetch-interval", "int",
+        "pgwsgi: with a JWKS URL as jwt-secret, the fewest seconds between two fetches of it that are not due "
+        "(a token with an unknown kid, a retry after a failure)", check=_check_refetch_interval),
+    Key("jwt-cookie-name", "str",
+        "pgwsgi: cookie holding the JWT when a request has no Authorization header; writes then need "
+        "Sec-Fetch-Site: same-origin", check=_check_cookie_name, example='"access_token"'),
     Key("jwt-role-claim-key", "str", "JSONPath to the role in the JWT claims ($ is written $$ in this file)",
         aliases=("role-claim-key",), in_db=True, check=_check_role_claim_key),
-    Key("jwt-secret", "str", "HMAC secret (at least 32 characters), JWK or JWKS; '@path' reads it from a file",
+    Key("jwt-secret", "str",
+        "HMAC secret (at least 32 characters), JWK, JWKS, or the https URL of a JWKS or OpenID Connect issuer; "
+        "'@path' reads it from a file",
         in_db=True, secret=True, example='"a-secret-with-at-least-32-characters"'),
     Key("jwt-secret-is-base64", "bool", "jwt-secret is base64 encoded", aliases=("secret-is-base64",), in_db=True),
     Key("log-level", "enum", "crit, error, warn, info or debug", choices=("crit", "error", "warn", "info", "debug")),

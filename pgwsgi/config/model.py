@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -54,6 +56,10 @@ class Config:
     jwt_role_claim_key: str = "$.role"
     jwt_cache_max_entries: int = 1000
     jwt_sign_claims: bool = True
+    # pgwsgi: with a JWKS URL as jwt-secret, the fewest seconds between two fetches that are not due.
+    jwt_jwks_refetch_interval: int = 30
+    # pgwsgi: the cookie a browser's token is read from when a request has no Authorization header.
+    jwt_cookie_name: str | None = None
     server_host: str = "!4"
     server_port: int = 3000
     server_max_body_size: int = 100 * 1024 * 1024
@@ -87,7 +93,13 @@ class Config:
 
 
 def decode_secret(secret: str, is_base64: bool) -> bytes:
-    """The bytes of jwt-secret, base64-decoded when jwt-secret-is-base64 (URL-safe alphabet accepted)."""
+    """The bytes of jwt-secret, base64-decoded when jwt-secret-is-base64 (URL-safe alphabet accepted).
+
+    A JWKS URL is checked (the https rule) and kept as it is: its keys are fetched by the workers.
+    """
+    if is_jwks_url(secret):
+        check_jwks_secret(secret, is_base64)
+        return secret.encode("utf-8")
     if not is_base64:
         return secret.encode("utf-8")
     text = secret.replace("-", "+").replace("_", "/").replace(".", "=").strip()
@@ -102,7 +114,7 @@ def decode_secret(secret: str, is_base64: bool) -> bytes:
 def secret_bytes(secret: str, is_base64: bool) -> bytes:
     """decode_secret, refusing an HMAC secret under 32 bytes (a JWK or JWKS is checked when parsed)."""
     data = decode_secret(secret, is_base64)
-    if len(data) < 32 and not is_jwk(data):
+    if len(data) < 32 and not is_jwk(data) and not is_jwks_url(secret):
         raise ConfigError(
             "Invalid value for jwt-secret: The JWT secret must be at least 32 characters long.", "jwt-secret"
         )
@@ -116,3 +128,50 @@ def is_jwk(data: bytes) -> bool:
     except ValueError:
         return False
     return isinstance(parsed, dict) and (isinstance(parsed.get("keys"), list) or "kty" in parsed)
+
+
+def is_jwks_url(secret: str) -> bool:
+    """Whether jwt-secret names a URL to fetch the keys from (a JWKS or an OpenID Connect issuer)."""
+    return secret[:8].lower() == "https://" or secret[:7].lower() == "http://"
+
+
+def jwks_url_problem(url: str) -> str | None:
+    """Why the keys may not be fetched from URL, or None: https only, plain http for loopback hosts alone.
+
+    Also the rule for the URLs a fetch leads to (an issuer's jwks_uri, a redirect): keys
+    fetched over plain http from another machine could be swapped by anyone on the path.
+    """
+    parts = urlsplit(url)
+    try:
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+    except ValueError:
+        return "a JWKS URL needs a valid host and port"
+    if not host:
+        return "a JWKS URL needs a host"
+    if parts.username is not None or parts.password is not None:
+        # urllib cannot fetch such a URL (it takes "user:pass@host" for the host), and a password
+        # in jwt-secret's URL would be one more secret to keep out of logs.
+        return "a JWKS URL cannot carry a user name or password"
+    scheme = parts.scheme.lower()
+    if scheme == "https" or (scheme == "http" and _is_loopback(host)):
+        return None
+    return "a JWKS URL must use https (http only for loopback addresses)"
+
+
+def check_jwks_secret(url: str, is_base64: bool) -> None:
+    """ConfigError naming jwt-secret when URL cannot be where the keys come from."""
+    if is_base64:
+        raise ConfigError("jwt-secret: jwt-secret-is-base64 cannot be set with a JWKS URL", "jwt-secret")
+    problem = jwks_url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"jwt-secret: {problem}", "jwt-secret")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

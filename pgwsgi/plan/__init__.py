@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pgwsgi.api.model import ApiRequest
 from pgwsgi.catalog.model import CatalogSnapshot
-from pgwsgi.config import Config
+from pgwsgi.config import Config, is_jwks_url
 from pgwsgi.errors import no_jwt_secret
 from pgwsgi.plan.call import build_call, resolve_function, returns_jwt_claims
 from pgwsgi.plan.model import Explain, FunctionInfo, Plan, RelationInfo, RootPlan, TxPlan
@@ -42,6 +42,11 @@ def build(req: ApiRequest, snapshot: CatalogSnapshot, config: Config) -> Plan:
         if sign and not config.jwt_secret:
             # Refused before the call runs, so a login function has no effect either.
             raise no_jwt_secret(f"{call.function.name} returns jwt_claims, which pgwsgi signs with jwt-secret.")
+        if sign and is_jwks_url(config.jwt_secret or ""):
+            # Public keys fetched from a URL verify tokens; they cannot sign one.
+            raise no_jwt_secret(
+                f"{call.function.name} returns jwt_claims, which pgwsgi cannot sign with keys fetched from a URL."
+            )
         commit = _commit(req, config, call.read.explain)
         return Plan(call, TxPlan(read_only=call.read_only, commit=commit), sign_token=sign)
     if action == "relation-info":

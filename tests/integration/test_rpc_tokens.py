@@ -45,6 +45,19 @@ def test_without_a_secret_it_is_a_clear_500(make_client) -> None:  # noqa: ANN00
     }
 
 
+def test_keys_from_a_url_cannot_sign_so_the_call_is_refused_before_it_runs(make_client) -> None:  # noqa: ANN001
+    # Nothing listens on port 1: the worker starts without keys, as it would during an outage.
+    client = make_client(jwt_secret="http://127.0.0.1:1/jwks.json", jwt_secret_bytes=None)
+    r = client.post("/rpc/login", json={"email": "ann@example.com", "pass": "right"})
+    assert r.status_code == 500
+    assert r.get_json() == {
+        "code": "PGRST300",
+        "message": "Server lacks JWT secret",
+        "details": "login returns jwt_claims, which pgwsgi cannot sign with keys fetched from a URL.",
+        "hint": None,
+    }
+
+
 def test_select_on_a_composite_type_result(make_client) -> None:  # noqa: ANN001
     client = make_client(jwt_sign_claims=False)
     r = client.post("/rpc/login?select=email", json={"email": "ann@example.com", "pass": "right"})
