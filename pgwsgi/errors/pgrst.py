@@ -1,7 +1,8 @@
 """One constructor per PGRST code: status, code and wording live here and nowhere else.
 
 The groups follow PostgREST's Error.hs: PGRST0xx connection, PGRST1xx API
-request, PGRST2xx schema cache, PGRST3xx JWT, PGRSTX internal. Callers pass
+request, PGRST2xx schema cache, PGRST3xx JWT, PGRSTX internal; a code of pgwsgi's
+own (no PostgREST counterpart) is PGWSGI plus the group's digits. Callers pass
 only what varies (names, counts, details they computed).
 """
 
@@ -323,6 +324,26 @@ def anonymous_disabled() -> ApiError:
 def invalid_claims(message: str, details: Any = None) -> ApiError:
     """PGRST303: a verified token whose claims are refused (exp, nbf, iat, aud)."""
     return _bearer("PGRST303", message, details)
+
+
+# -- PGWSGI3xx: pgwsgi's own authentication codes (PGWSGI + PostgREST's group digit) ----------
+
+
+def cookie_write_refused(method: str, cookie: str, fetch_site: str | None) -> ApiError:
+    """PGWSGI301: a write authenticated by the jwt-cookie-name cookie that does not show it comes from this site.
+
+    The CSRF guard: without `Sec-Fetch-Site: same-origin` the browser may have
+    attached the cookie to a request another site made it send.
+    """
+    sent = f"Sec-Fetch-Site: {fetch_site}" if fetch_site is not None else "no Sec-Fetch-Site header"
+    return ApiError(
+        403,
+        "PGWSGI301",
+        "Cookie-authenticated write refused: the request does not show it comes from this site",
+        f"The {method} request took its token from the '{cookie}' cookie and has {sent}.",
+        "Send writes from a page of this origin (browsers then send Sec-Fetch-Site: same-origin), "
+        "or send the token in the Authorization header instead of the cookie.",
+    )
 
 
 # -- PGRSTX: internal -------------------------------------------------------------------------

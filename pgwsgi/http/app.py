@@ -26,7 +26,7 @@ from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db import Database, run, scan_keys
 from pgwsgi.errors import ApiError, internal_error, privileged_authenticator, render_error
-from pgwsgi.http import cors, signals
+from pgwsgi.http import cors, credentials, signals
 from pgwsgi.http.routes import route
 from pgwsgi.http.shapes import Shapes
 from pgwsgi.http.timing import NO_TIMING, StageTimer, Timer
@@ -54,12 +54,14 @@ class App:
         self.shapes = Shapes(config, self.scan_keys)
         self.gunicorn_names_server = _name_gunicorn_server()
         self.metrics: WorkerMetrics | None = None
+        # With jwt-cookie-name, who the answer is for depends on the Cookie header: a shared cache must key on it.
+        self.vary = VARY if config.jwt_cookie_name is None else f"{VARY}, Cookie"
         # db-root-spec answers the root in place of the OpenAPI document, unless the root is disabled.
         spec = config.db_root_spec if config.openapi_mode != "disabled" else None
         self.root_spec = spec.rpartition(".")[2] if spec else None
 
     def start(self) -> None:
-        """Open the pool, load the catalog and listen for reloads (after the fork)."""
+        """Open the pool, load the catalog, fetch a JWKS URL's keys and listen for reloads (after the fork)."""
         self.db.open()
         # Listen first, then load: a change made between the two is then not missed.
         self.catalog.start_listener()
@@ -78,6 +80,8 @@ class App:
             )
             log.critical(why)
             raise PrivilegedAuthenticatorError(why)
+        # A JWKS URL's keys: fetched here, in the worker, never where __init__ may run (gunicorn's master).
+        self.auth.start()
         signals.install(self.catalog)
         if metrics.enabled():
             # The master's admin server adds every worker's figures up (admin/hooks.py).
@@ -152,7 +156,12 @@ class App:
         The order of checks is PostgREST's: auth, schema cache, path, method, query, body.
         """
         timer: Timer = StageTimer() if self.config.server_timing_enabled else NO_TIMING
-        identity = self.auth.authenticate(request.headers.get("Authorization"))
+        cookie = self.config.jwt_cookie_name
+        # Unset, as by default, only the header counts, as in PostgREST, and no cookie is parsed.
+        authorization = (
+            request.headers.get("Authorization") if cookie is None else credentials.authorization(request, cookie)
+        )
+        identity = self.auth.authenticate(authorization)
         request.environ["pgwsgi.role"] = identity.role  # for the access log (deploy/gunicorn.conf.py)
         timer.lap("jwt")
         snapshot = self.catalog.current()
@@ -185,20 +194,21 @@ class App:
             timer.lap("transaction")
         response = render(req, plan, result, self.config.client_error_verbosity)
         timer.lap("response")
-        return _succeeded(response, timer)
+        return _succeeded(response, timer, self.vary)
 
 
 class PrivilegedAuthenticatorError(RuntimeError):
     """db-uri's role is a superuser or has BYPASSRLS, and db-allow-privileged-authenticator is not set."""
 
 
-def _succeeded(response: Response, timer: Timer) -> Response:
+def _succeeded(response: Response, timer: Timer, vary: str) -> Response:
     """The headers every successful API response gets (O-SERVER-TIMING, H-VARY); errors get neither."""
     timing = timer.header()
     if timing is not None:
         response.headers.add("Server-Timing", timing)
-    if "Vary" not in response.headers:
-        response.headers["Vary"] = VARY
+    # With a cookie name, PostgREST's list gains Cookie; a Vary set by response.headers stays.
+    if "Vary" not in response.headers or (vary is not VARY and response.headers["Vary"] == VARY):
+        response.headers["Vary"] = vary
     return response
 
 
