@@ -402,7 +402,7 @@ def test_the_controls_have_no_error_or_warning_of_their_own(pg_server: Server, h
 
 
 def test_the_superuser_trap_is_reported_as_an_error_naming_the_table(pg_server: Server, cases_db: str) -> None:
-    n = next(i for i, c in enumerate(CASES) if c.name == "superuser owner")
+    n = _case("superuser owner")
     report = audit(_config(pg_server, cases_db, (f"f{n}",)))
     [f] = _found(report, "security_definer_view")
     assert f.level == "error"
@@ -547,6 +547,20 @@ def _pgwsgi(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
+def _case(name: str) -> int:
+    return next(i for i, c in enumerate(CASES) if c.name == name)
+
+
+def _env(server: Server, dbname: str, schemas: str) -> dict[str, str]:
+    """The audit's configuration as PGRST_* variables, as a deploy script would give it."""
+    return {
+        "PGRST_DB_URI": server.dsn(dbname, AUTH),
+        "PGRST_DB_SCHEMAS": schemas,
+        "PGRST_DB_ANON_ROLE": ANON,
+        "PGRST_JWT_SECRET": STRONG_SECRET,
+    }
+
+
 def test_the_demo_audits_clean_at_error_and_warn_level(demo_db: str) -> None:
     done = _pgwsgi("audit", str(DEMO_CONF), "--format", "json", env={"PGRST_DB_URI": demo_db})
     assert done.returncode == 0, done.stderr
@@ -558,14 +572,8 @@ def test_the_demo_audits_clean_at_error_and_warn_level(demo_db: str) -> None:
 
 
 def test_the_command_exits_1_on_an_error_finding_and_prints_text(pg_server: Server, cases_db: str) -> None:
-    n = next(i for i, c in enumerate(CASES) if c.name == "superuser owner")
-    env = {
-        "PGRST_DB_URI": pg_server.dsn(cases_db, AUTH),
-        "PGRST_DB_SCHEMAS": f"f{n}",
-        "PGRST_DB_ANON_ROLE": ANON,
-        "PGRST_JWT_SECRET": STRONG_SECRET,
-    }
-    done = _pgwsgi("audit", env=env)
+    n = _case("superuser owner")
+    done = _pgwsgi("audit", env=_env(pg_server, cases_db, f"f{n}"))
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith(f"pgwsgi audit of database {cases_db} as {AUTH} (db-schemas: f{n};")
     # Errors come first, grouped under their heading (other cases' tables share the database).
@@ -584,14 +592,8 @@ def test_the_command_exits_2_when_it_cannot_audit(pg_server: Server) -> None:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (make test installs it with apt as root)")
 def test_the_html_page_renders_in_chromium(demo_db: str, pg_server: Server, cases_db: str, tmp_path: Path) -> None:
-    n = next(i for i, c in enumerate(CASES) if c.name == "superuser owner")
-    env = {
-        "PGRST_DB_URI": pg_server.dsn(cases_db, AUTH),
-        "PGRST_DB_SCHEMAS": f"f{n},c{n}",
-        "PGRST_DB_ANON_ROLE": ANON,
-        "PGRST_JWT_SECRET": STRONG_SECRET,
-    }
-    done = _pgwsgi("audit", "--format", "html", env=env)
+    n = _case("superuser owner")
+    done = _pgwsgi("audit", "--format", "html", env=_env(pg_server, cases_db, f"f{n},c{n}"))
     assert done.returncode == 1, done.stderr
     page = tmp_path / "audit.html"
     page.write_text(done.stdout)
