@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pgwsgi.audit.model import Facts
-
-_KIND = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table"}
+from pgwsgi.audit.scope import KIND, applies
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ def _rls_rows(rel: dict[str, Any], role: dict[str, Any], facts: Facts, policies:
     mine = [
         f"{p['policy']} ({p['command']}{'' if p['permissive'] else ', restrictive'})"
         for p in policies
-        if p["roles"] is None or facts.membership.get(role["role"], {role["role"]}) & set(p["roles"])
+        if applies(p, role["role"], facts.membership)
     ]
     return "RLS: " + ", ".join(mine) if mine else "RLS: no policy applies, no rows"
 
@@ -82,7 +81,7 @@ def build(facts: Facts) -> list[Line]:
                 cells.append(Cell(granted, _view_rows(rel, role, facts)))
             else:
                 cells.append(Cell(granted, "every row (no RLS possible)"))
-        lines.append(Line(rel["qualified"], _KIND[rel["kind"]], cells))
+        lines.append(Line(rel["qualified"], KIND[rel["kind"]], cells))
     for f in facts.functions:
         if not f["exposed"]:
             continue

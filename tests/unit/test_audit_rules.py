@@ -7,7 +7,8 @@ import secrets
 
 import pytest
 
-from pgwsgi.audit.checks import CHECKS, _outside_subqueries
+from pgwsgi.audit.checks import CHECKS
+from pgwsgi.audit.checks.policies import outside_subqueries
 from pgwsgi.audit.model import RULES
 from pgwsgi.audit.settings import estimated_bits
 from tests.conftest import ROOT
@@ -38,7 +39,7 @@ def test_every_database_rule_has_a_check() -> None:
     ],
 )
 def test_outside_subqueries(expr: str, left: str) -> None:
-    assert _outside_subqueries(expr) == left
+    assert outside_subqueries(expr) == left
 
 
 def test_the_secret_estimate_separates_random_from_repetitive() -> None:
