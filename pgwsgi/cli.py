@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -103,7 +104,9 @@ def _audit_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--admin-dsn",
         metavar="DSN",
-        help="read the catalog through this connection instead of the authenticator's (it still names the roles)",
+        default=os.environ.get("PGWSGI_AUDIT_ADMIN_DSN"),
+        help="read the catalog through this connection instead of the authenticator's (it still names the roles); "
+        "PGWSGI_AUDIT_ADMIN_DSN keeps a password out of the process list",
     )
     return parser
 

@@ -125,6 +125,9 @@ def _announce_audit_errors(config: Any) -> None:
     except (psycopg.Error, ConfigError, LookupError) as exc:
         announce(f"Warning: the security audit could not run: {str(exc).strip()}")
         return
+    except Exception as exc:  # the audit only informs: whatever it trips on must not stop the start
+        announce(f"Warning: the security audit failed: {type(exc).__name__}: {exc}")
+        return
     for f in report.findings:
         if f.level == "error":
             announce(f"Warning: security audit error {f.id} on {f.object}: {f.message} (pgwsgi audit shows the fix)")

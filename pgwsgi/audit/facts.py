@@ -27,13 +27,12 @@ def read_facts(conn: psycopg.Connection[Any], authenticator: str, anon: str | No
     query names the roles it asks about, none relies on current_user.
     """
     q = _queries()
-    membership = "'SET'" if conn.info.server_version >= 160000 else "'MEMBER'"
     params: dict[str, Any] = {"authenticator": authenticator, "anon": anon, "schemas": list(schemas)}
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
         cur.execute("set transaction read only")
         # Every name comes back schema-qualified, whatever the caller's search_path.
         cur.execute("select pg_catalog.set_config('search_path', '', true)")
-        cur.execute(q["request_roles"].replace("/*MEMBERSHIP*/", membership), params)
+        cur.execute(q["request_roles"], params)
         roles = cur.fetchall()
         params["roles"] = [r["role"] for r in roles]
         cur.execute(q["authenticator"], params)
@@ -62,6 +61,7 @@ def read_facts(conn: psycopg.Connection[Any], authenticator: str, anon: str | No
             columns=rows("columns"),
             extensions=rows("extensions"),
             claims_functions=rows("claims_functions"),
+            keywords=frozenset(r["word"] for r in rows("keywords")),
         )
         for row in rows("role_membership"):
             facts.membership.setdefault(row["role"], set()).add(row["has_privileges_of"])

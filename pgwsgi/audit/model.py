@@ -6,6 +6,7 @@ filter on them, so an id is never renamed, only added.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,7 @@ RULES: dict[str, Rule] = {
     for r in (
         Rule("authenticator_superuser", "error", "the authenticator is a superuser or has BYPASSRLS"),
         Rule("authenticator_privileged", "error", "the authenticator has privileges of its own"),
+        Rule("request_role_owns_exposed", "error", "a role requests run as owns an exposed object"),
         Rule("anon_writable", "warn", "the anonymous role may change an exposed relation"),
         Rule("public_schema_create", "warn", "anyone may create objects in an exposed schema or in public"),
         Rule("rls_disabled_in_exposed", "error", "an exposed table has no row-level security"),
@@ -101,6 +103,13 @@ class Facts:
     foreign_keys: list[dict[str, Any]] = field(default_factory=list)
     extensions: list[dict[str, Any]] = field(default_factory=list)
     claims_functions: list[dict[str, Any]] = field(default_factory=list)
+    keywords: frozenset[str] = frozenset()  # the words quote_ident() quotes
+
+    def quote(self, name: str) -> str:
+        """NAME as quote_ident() writes it, for SQL in a fix that a reader may paste."""
+        if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) and name not in self.keywords:
+            return name
+        return '"' + name.replace('"', '""') + '"'
 
     @property
     def role_names(self) -> list[str]:

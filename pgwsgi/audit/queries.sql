@@ -6,28 +6,41 @@
 -- authenticator itself can run them; --admin-dsn runs them as another role.
 
 -- name: request_roles
--- /*MEMBERSHIP*/ is 'SET' on PostgreSQL 16+ (membership with the SET option) and
--- 'MEMBER' before.
+-- The roles reached through the authenticator's grants (each with the SET option on
+-- PostgreSQL 16+), itself included, and db-anon-role. Read from pg_auth_members,
+-- not pg_has_role(): that is true of every role for a superuser, who is reported
+-- as such instead of as able to become everyone.
+with recursive reach(oid) as (
+  select r.oid from pg_catalog.pg_roles r where r.rolname = %(authenticator)s
+  union
+  select m.roleid
+  from pg_catalog.pg_auth_members m
+  join reach on m.member = reach.oid
+  where coalesce((pg_catalog.to_jsonb(m) ->> 'set_option')::bool, true)
+)
 select r.rolname as role, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
        r.rolname = %(anon)s as anonymous
 from pg_catalog.pg_roles r
-where pg_catalog.pg_has_role(%(authenticator)s, r.oid, /*MEMBERSHIP*/)
-   or r.rolname = %(anon)s
+where r.oid in (select oid from reach) or r.rolname = %(anon)s
 order by 1;
 
 -- name: authenticator
 select r.rolname as role, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
-       -- Before PostgreSQL 16 inheritance is the role's; since, each grant's.
-       case when pg_catalog.current_setting('server_version_num')::int >= 160000
-            then exists (select from pg_catalog.pg_auth_members m
-                         where m.member = r.oid and (pg_catalog.to_jsonb(m) ->> 'inherit_option')::bool)
-            else r.rolinherit and exists (select from pg_catalog.pg_auth_members m where m.member = r.oid)
-       end as inherits,
+       -- The roles whose privileges it holds without SET ROLE: before PostgreSQL 16
+       -- every granted role unless NOINHERIT; since, each grant says.
        array(select g.rolname from pg_catalog.pg_auth_members m
              join pg_catalog.pg_roles g on g.oid = m.roleid
-             where m.member = r.oid order by 1) as member_of
+             where m.member = r.oid
+               and case when pg_catalog.current_setting('server_version_num')::int >= 160000
+                        then coalesce((pg_catalog.to_jsonb(m) ->> 'inherit_option')::bool, false)
+                        else r.rolinherit end
+             order by 1) as inherited
 from pg_catalog.pg_roles r
 where r.rolname = %(authenticator)s;
+
+-- name: keywords
+-- The words quote_ident() quotes: names in the fixes are quoted as PostgreSQL would.
+select word from pg_catalog.pg_get_keywords() where catcode <> 'U';
 
 -- name: schemas
 -- The exposed schemas and `public`, with PUBLIC's CREATE and each request role's.
@@ -93,7 +106,9 @@ from (
   left join lateral pg_catalog.aclexplode(n.nspacl) acl on acl.grantee = a.oid
   where n.nspname = any(%(schemas)s)
   union all
-  select 'relation', pg_catalog.format('%%I.%%I', n.nspname, c.relname),
+  select case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
+                        when 'f' then 'foreign table' else 'table' end,
+         pg_catalog.format('%%I.%%I', n.nspname, c.relname),
          c.relowner = a.oid, acl.privilege_type
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
@@ -220,6 +235,7 @@ select pg_catalog.format('%%I.%%I(%%s)', n.nspname, p.proname,
                           pg_catalog.pg_get_function_identity_arguments(p.oid)) as signature,
        array(select r from pg_catalog.unnest(%(roles)s::text[]) r
              where pg_catalog.has_function_privilege(r, p.oid, 'EXECUTE')
+               and pg_catalog.has_schema_privilege(r, n.oid, 'USAGE')
              order by 1) as executors
 from pg_catalog.pg_proc p
 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
@@ -275,11 +291,15 @@ where n.nspname = 'public' and e.extname <> 'plpgsql'
 order by 1;
 
 -- name: claims_functions
--- Functions (outside the system schemas) whose body reads a setting: calling one
--- in a policy per row costs what current_setting() itself does.
-select p.proname as name, n.nspname as schema
+-- Functions (outside the system schemas and extensions) whose body reads a setting:
+-- calling one in a policy per row costs what current_setting() itself does. Named
+-- as pg_get_expr() prints them under an empty search_path: schema-qualified.
+select pg_catalog.format('%%I.%%I', n.nspname, p.proname) as name
 from pg_catalog.pg_proc p
 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
 where n.nspname not in ('pg_catalog', 'information_schema')
   and p.prosrc ~* 'current_setting|request\.jwt'
-order by 2, 1;
+  and not exists (select from pg_catalog.pg_depend d
+                  where d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    and d.objid = p.oid and d.deptype = 'e')
+order by 1;

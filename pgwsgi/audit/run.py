@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -13,7 +14,8 @@ from pgwsgi.audit.settings import db_schemas_internal, jwt_secret_weak
 from pgwsgi.config import Config
 from pgwsgi.db.pool import connect_kwargs
 
-CONNECT_TIMEOUT = 10
+# The audit reads the catalog only: a few tens of milliseconds. Never let it hang a deploy or a start.
+LIMITS: dict[str, Any] = {"connect_timeout": 10, "options": "-c statement_timeout=10s"}
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,33 @@ def audit(config: Config, admin_dsn: str | None = None) -> Report:
 
     Raises psycopg.Error when the database cannot be reached or read.
     """
-    kwargs = {**connect_kwargs(config), "connect_timeout": CONNECT_TIMEOUT, "autocommit": False}
+    kwargs = {**connect_kwargs(config), **LIMITS, "autocommit": False}
     with psycopg.connect(config.db_uri, **kwargs) as conn:
         # session_user, not current_user: a role setting could have switched roles already.
-        row = conn.execute("select session_user").fetchone()
-        conn.rollback()
-        authenticator = str(row[0]) if row else ""
+        authenticator, where = _identify(conn)
         if admin_dsn:
-            with psycopg.connect(admin_dsn, connect_timeout=CONNECT_TIMEOUT) as admin:
+            with psycopg.connect(admin_dsn, **LIMITS) as admin:
+                _, admin_where = _identify(admin)
+                if admin_where != where:
+                    # Auditing another database would pass a deploy gate for the wrong reasons.
+                    raise LookupError(f"--admin-dsn reaches {admin_where}, db-uri reaches {where}")
                 facts = read_facts(admin, authenticator, config.db_anon_role, config.db_schemas)
         else:
             facts = read_facts(conn, authenticator, config.db_anon_role, config.db_schemas)
     return Report(facts, check(config, facts))
+
+
+def _identify(conn: psycopg.Connection[Any]) -> tuple[str, str]:
+    """Who CONN logged in as, and which database of which cluster it reaches."""
+    row = conn.execute(
+        "select session_user, pg_catalog.current_database(), pg_catalog.current_setting('port'),"
+        # (Its EXECUTE may have been revoked: then the database and port must do.)
+        " case when pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'execute')"
+        " then (select system_identifier::text from pg_catalog.pg_control_system()) end"
+    ).fetchone()
+    conn.rollback()
+    assert row is not None
+    return str(row[0]), f"database {row[1]} (port {row[2]}, system {row[3]})"
 
 
 def check(config: Config, facts: Facts) -> list[Finding]:

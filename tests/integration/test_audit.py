@@ -28,13 +28,15 @@ from pgwsgi.audit import Finding, Report, audit
 from pgwsgi.config import Config
 from tests.conftest import Server, database
 
-AUTH = "pgwsgi_audit_auth"
-ANON = "pgwsgi_audit_anon"
-USER = "pgwsgi_audit_user"
-OWNER = "pgwsgi_audit_owner"
-SUPER = "pgwsgi_audit_super"
-INHERIT = "pgwsgi_audit_inherit"
-BYPASS = "pgwsgi_audit_bypass"
+# Roles belong to the whole cluster: a run's own names keep two runs on one server apart.
+_RUN = os.getpid()
+AUTH = f"pgwsgi_audit_auth_{_RUN}"
+ANON = f"pgwsgi_audit_anon_{_RUN}"
+USER = f"pgwsgi_audit_user_{_RUN}"
+OWNER = f"pgwsgi_audit_owner_{_RUN}"
+SUPER = f"pgwsgi_audit_super_{_RUN}"
+INHERIT = f"pgwsgi_audit_inherit_{_RUN}"
+BYPASS = f"pgwsgi_audit_bypass_{_RUN}"
 ROLES = (AUTH, ANON, USER, OWNER, SUPER, INHERIT, BYPASS)
 STRONG_SECRET = secrets.token_hex(32)
 
@@ -283,6 +285,41 @@ CASES = (
         SAFE_TABLE,
     ),
     Case(
+        "request_role_owns_exposed",
+        "a user role owns a table",
+        SAFE_TABLE + f"alter table {{s}}.t owner to {USER};",
+        SAFE_TABLE + f"alter table {{s}}.t owner to {OWNER};",
+    ),
+    Case(
+        "request_role_owns_exposed",
+        "the anonymous role owns a function",
+        f"create function {{s}}.f() returns int language sql as 'select 1'; alter function {{s}}.f() owner to {ANON};",
+        f"create function {{s}}.f() returns int language sql as 'select 1'; alter function {{s}}.f() owner to {OWNER};",
+        object="{s}.f()",
+    ),
+    Case(
+        "sensitive_columns_exposed",
+        "camelCase",
+        f'create table {{s}}.t (id int, "refreshToken" text); alter table {{s}}.t enable row level security; '
+        f"create policy p on {{s}}.t for select to {USER} using (true); grant select on {{s}}.t to {USER};",
+        f'create table {{s}}.t (id int, "refreshToken" text); alter table {{s}}.t enable row level security; '
+        f"create policy p on {{s}}.t for select to {USER} using (true); grant select (id) on {{s}}.t to {USER};",
+    ),
+    Case(
+        "rls_initplan",
+        "a quoted claims function",
+        'create function {s}."getUid"() returns text language sql stable '
+        "as $$ select current_setting('request.jwt.claims', true)::json ->> 'sub' $$; "
+        f"create table {{s}}.t (id int, owner text); alter table {{s}}.t enable row level security; "
+        f'create policy p on {{s}}.t for select to {USER} using (owner = {{s}}."getUid"()); '
+        f"grant select on {{s}}.t to {USER};",
+        'create function {s}."getUid"() returns text language sql stable '
+        "as $$ select current_setting('request.jwt.claims', true)::json ->> 'sub' $$; "
+        f"create table {{s}}.t (id int, owner text); alter table {{s}}.t enable row level security; "
+        f'create policy p on {{s}}.t for select to {USER} using (owner = (select {{s}}."getUid"())); '
+        f"grant select on {{s}}.t to {USER};",
+    ),
+    Case(
         "db_schemas_internal",
         "owned by the authenticator",
         f"alter schema {{s}} owner to {AUTH};",
@@ -435,8 +472,18 @@ def test_authenticator_superuser(pg_server: Server, cases_db: str) -> None:
 
 def test_authenticator_privileged_when_it_inherits(pg_server: Server, cases_db: str) -> None:
     report = audit(_config(pg_server, cases_db, ("c0",), login=INHERIT))
-    assert [(f.level, f.object) for f in _found(report, "authenticator_privileged")] == [("warn", INHERIT)]
+    [f] = _found(report, "authenticator_privileged")
+    assert (f.level, f.object) == ("warn", INHERIT)
     assert _found(audit(_config(pg_server, cases_db, ("c0",))), "authenticator_privileged") == []
+    # Its fix, pasted (PostgreSQL 16+: each grant's INHERIT; before: the role's), clears it.
+    _exec(pg_server, "postgres", f.fix)
+    try:
+        assert _found(audit(_config(pg_server, cases_db, ("c0",), login=INHERIT)), "authenticator_privileged") == []
+    finally:
+        again = f"alter role {INHERIT} inherit"
+        if "WITH INHERIT FALSE" in f.fix:
+            again += f"; grant {ANON} to {INHERIT} with inherit true"
+        _exec(pg_server, "postgres", again)
 
 
 def test_authenticator_privileged_when_it_may_become_a_bypassrls_role(pg_server: Server, cases_db: str) -> None:
@@ -505,6 +552,27 @@ def test_db_schemas_internal_system_schema(pg_server: Server, hardened_db: str) 
 def test_admin_dsn_reads_the_same_facts(pg_server: Server, cases_db: str) -> None:
     config = _config(pg_server, cases_db, ("f0",))
     assert audit(config, admin_dsn=pg_server.dsn(cases_db)).findings == audit(config).findings
+
+
+def test_an_admin_dsn_to_another_database_is_refused(pg_server: Server, cases_db: str, hardened_db: str) -> None:
+    # Else a deploy gate would pass on the wrong database's catalog.
+    with pytest.raises(LookupError, match=f"--admin-dsn reaches database {hardened_db} "):
+        audit(_config(pg_server, cases_db, ("f0",)), admin_dsn=pg_server.dsn(hardened_db))
+
+
+def _fix_sql(f: Finding) -> str:
+    """The SQL of a fix, without the advice around it."""
+    return f.fix.split(": ", 1)[1] if f.id == "sensitive_columns_exposed" else f.fix.split("; if ", 1)[0]
+
+
+@pytest.mark.parametrize("name", ["insert", "password hash", "camelCase"])
+def test_a_pasted_fix_clears_its_finding(pg_server: Server, cases_db: str, name: str) -> None:
+    n = next(i for i, c in enumerate(CASES) if c.name == name)
+    config = _config(pg_server, cases_db, (f"f{n}",))
+    [f] = _found(audit(config), CASES[n].id, f"f{n}")
+    with psycopg.connect(pg_server.dsn(cases_db), autocommit=True) as conn:
+        conn.execute(_fix_sql(f))  # type: ignore[arg-type]
+    assert _found(audit(config), CASES[n].id, f"f{n}") == []
 
 
 def test_identifiers_that_need_quoting(pg_server: Server, cases_db: str) -> None:

@@ -30,12 +30,14 @@ from pgwsgi.audit.checks.roles import (
     authenticator_privileged,
     authenticator_superuser,
     public_schema_create,
+    request_role_owns_exposed,
 )
 from pgwsgi.audit.model import Facts, Finding
 
 CHECKS: tuple[Callable[[Facts], Iterator[Finding]], ...] = (
     authenticator_superuser,
     authenticator_privileged,
+    request_role_owns_exposed,
     anon_writable,
     public_schema_create,
     rls_disabled_in_exposed,

@@ -39,7 +39,7 @@ def security_definer_function_executable_by_anon(facts: Facts) -> Iterator[Findi
                 f["signature"],
                 f"The anonymous role {facts.anon} may call {f['signature']}, which runs as {f['owner']}. Right for "
                 "login and signup; anything else it does is open to everyone.",
-                f"REVOKE EXECUTE ON FUNCTION {f['signature']} FROM PUBLIC, {facts.anon}; unless it is meant to be "
+                f"REVOKE EXECUTE ON FUNCTION {f['signature']} FROM PUBLIC, {facts.quote(facts.anon)}; unless it is meant to be "
                 "public.",
             )
 

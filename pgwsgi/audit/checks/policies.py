@@ -115,11 +115,10 @@ def outside_subqueries(expr: str) -> str:
 
 
 def _per_row_calls(facts: Facts) -> Callable[[str], list[str]]:
-    names = {"current_setting"} | {f["name"] for f in facts.claims_functions}
-    pattern = re.compile(
-        r"(?<![\w$])((?:(?:\"[^\"]+\"|[\w$]+)\.)?(?:" + "|".join(re.escape(n) for n in sorted(names)) + r"))\s*\(",
-        re.I,
-    )
+    # pg_get_expr() ran under an empty search_path: current_setting (pg_catalog) is printed bare or
+    # pg_catalog-qualified, every other function schema-qualified and quoted as quote_ident() does.
+    names = ["(?:pg_catalog\\.)?current_setting", *(re.escape(f["name"]) for f in facts.claims_functions)]
+    pattern = re.compile(r"(?<![\w$\".])(" + "|".join(names) + r")\s*\(")
 
     def calls(expr: str) -> list[str]:
         return sorted({m.group(1) for m in pattern.finditer(outside_subqueries(expr))})
@@ -191,7 +190,7 @@ def security_definer_view(facts: Facts) -> Iterator[Finding]:
             row["view"],
             f"The view {row['view']} reads {row['tbl']}{through} with the rights of {row['reader']}, {why}: the "
             f"row-level security of {row['tbl']} does not apply, so whoever may select {row['view']} sees every "
-            "row of it.",
+            f"row of {row['tbl']} the view's own query selects, whoever the caller.",
             f"ALTER VIEW {row['via']} SET (security_invoker = true) (PostgreSQL 15+) and grant the request roles "
             f"SELECT on {row['tbl']}; or give the view an owner that neither owns {row['tbl']} nor bypasses "
             "row-level security.",

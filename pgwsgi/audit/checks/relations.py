@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pgwsgi.audit.model import Facts, Finding, finding
 from pgwsgi.audit.scope import KIND, in_scope, roles_text
@@ -15,20 +16,33 @@ _SENSITIVE = re.compile(
 )
 
 
+def _words(name: str) -> str:
+    """NAME as lower snake_case words: passwordHash and password_hash read alike."""
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
 def sensitive_columns_exposed(facts: Facts) -> Iterator[Finding]:
     """Columns named like passwords, tokens or identifiers that a request role may read."""
-    grouped: dict[str, list[tuple[str, list[str]]]] = {}
+    columns: dict[str, list[dict[str, Any]]] = {}
     for c in facts.columns:
-        if c["readers"] and _SENSITIVE.search(c["column"].lower()):
-            grouped.setdefault(c["relation"], []).append((c["column"], c["readers"]))
-    for relation, cols in grouped.items():
-        listed = "; ".join(f"{col} ({roles_text(readers)})" for col, readers in cols)
+        columns.setdefault(c["relation"], []).append(c)
+    for relation, cols in columns.items():
+        sensitive = [c for c in cols if c["readers"] and _SENSITIVE.search(_words(c["column"]))]
+        if not sensitive:
+            continue
+        listed = "; ".join(f"{c['column']} ({roles_text(c['readers'])})" for c in sensitive)
+        readers = sorted({r for c in sensitive for r in c["readers"]})
+        who = ", ".join(facts.quote(r) for r in readers)
+        others = ", ".join(facts.quote(c["column"]) for c in cols if c not in sensitive)
+        # Revoking one column does nothing while SELECT is granted on the whole relation: grant the others instead.
+        fix = f"REVOKE SELECT ON TABLE {relation} FROM {who};"
+        if others:
+            fix += f" GRANT SELECT ({others}) ON TABLE {relation} TO {who};"
         yield finding(
             "sensitive_columns_exposed",
             relation,
             f"{relation} shows columns named like secrets to request roles: {listed}.",
-            f"Leave them out of the exposed view, or REVOKE SELECT ({', '.join(col for col, _ in cols)}) ON "
-            f"{relation} FROM the roles that must not read them.",
+            f"Leave them out of the exposed view, or grant only the other columns: {fix}",
         )
 
 
@@ -69,7 +83,7 @@ def unindexed_foreign_keys(facts: Facts) -> Iterator[Finding]:
                 fk["relation"],
                 f"The foreign key {fk['constraint']} ({cols}) of {fk['relation']} has no index: embedding it and "
                 "deleting the rows it references read the whole table.",
-                f"CREATE INDEX ON {fk['relation']} ({cols});",
+                f"CREATE INDEX ON {fk['relation']} ({', '.join(facts.quote(c) for c in fk['columns'])});",
             )
 
 
@@ -81,6 +95,6 @@ def extension_in_public(facts: Facts) -> Iterator[Finding]:
             e["schema"],
             f"The extension {e['extension']} is installed in schema public: its functions mix with the "
             "application's, and are exposed whenever public is in db-schemas.",
-            f"CREATE SCHEMA extensions; ALTER EXTENSION {e['extension']} SET SCHEMA extensions; "
+            f"CREATE SCHEMA extensions; ALTER EXTENSION {facts.quote(e['extension'])} SET SCHEMA extensions; "
             "(for extensions that cannot move, reinstall them there).",
         )
