@@ -9,7 +9,10 @@ set and is not retried within that interval either.
 
 Fetching is stdlib only: urllib with `ssl.create_default_context()`, made at
 every fetch so `SSL_CERT_FILE` (and `SSL_CERT_DIR`) apply; 5 s for the whole
-fetch, 1 MB at most per document. Parsing the keys is the caller's (auth/jwt.py).
+fetch (held by waiting for it in another thread, see `fetch_jwks`), 1 MB at most
+per document. https honours HTTPS_PROXY and NO_PROXY; plain http (loopback only)
+never goes through a proxy, and an https URL never leads to a plain http one.
+Parsing the keys is the caller's (auth/jwt.py).
 
 Never log key material or tokens from this module; URLs are logged without their
 query string or user info.
@@ -18,9 +21,12 @@ query string or user info.
 from __future__ import annotations
 
 import email.utils
+import functools
+import http.client
 import json
 import logging
 import math
+import socket
 import ssl
 import threading
 import time
@@ -40,7 +46,7 @@ log = logging.getLogger("pgwsgi.auth")
 
 K = TypeVar("K")
 
-TIMEOUT = 5.0  # seconds for one whole fetch, discovery and redirects included
+TIMEOUT = 5.0  # seconds for one whole fetch, discovery and redirects included (RemoteKeys' default)
 MAX_BODY = 1024 * 1024  # bytes per document
 DEFAULT_TTL = 300.0  # seconds a set is kept when its response has no cache headers
 MAX_TTL = 24 * 3600.0
@@ -76,6 +82,7 @@ class RemoteKeys(Generic[K]):
     PARSE turns a JWKS document (a JSON object with `keys`) into the caller's keys and
     raises ValueError when it holds no usable key. ON_CHANGE is called (under this
     object's lock) whenever a fetch brings a set different from the one held.
+    TIMEOUT is the seconds one whole fetch may take.
     """
 
     def __init__(
@@ -86,6 +93,7 @@ class RemoteKeys(Generic[K]):
         refetch_interval: float,
         clock: Callable[[], float] = time.time,
         on_change: Callable[[], None] | None = None,
+        timeout: float = TIMEOUT,
     ) -> None:
         """Remember URL; nothing is fetched before `start()` or the first use."""
         problem = jwks_url_problem(url)
@@ -96,6 +104,7 @@ class RemoteKeys(Generic[K]):
         self._interval = float(refetch_interval)
         self._clock = clock
         self._on_change = on_change
+        self._timeout = float(timeout)
         # One lock for the state and the fetch: a verification that finds the set expired
         # fetches it while the others wait, and then find it fresh.
         self._lock = threading.Lock()
@@ -129,7 +138,7 @@ class RemoteKeys(Generic[K]):
         now = self._clock()
         self._attempted = now
         try:
-            doc, ttl = fetch_jwks(self.url, now)
+            doc, ttl = fetch_jwks(self.url, now, self._timeout)
             fingerprint = json.dumps(doc.get("keys"), sort_keys=True, separators=(",", ":"))
             if fingerprint != self._fingerprint:
                 # Parsed only when it changed: the warnings about skipped keys are said once, not every 5 minutes.
@@ -156,24 +165,55 @@ class RemoteKeys(Generic[K]):
         return True
 
 
-def fetch_jwks(url: str, now: float) -> tuple[dict[str, Any], float | None]:
+def fetch_jwks(url: str, now: float, timeout: float = TIMEOUT) -> tuple[dict[str, Any], float | None]:
     """The JWKS document URL leads to and its freshness lifetime in seconds (None without cache headers).
 
     URL is a JWKS (`keys`), an OpenID Connect configuration (`jwks_uri`, followed),
     or an issuer whose `/.well-known/openid-configuration` names the JWKS. NOW
     (seconds since the epoch) dates an `Expires` header when the response has no
-    `Date`. Raises FetchError.
+    `Date`. Raises FetchError, also when the whole fetch takes more than TIMEOUT seconds.
     """
-    deadline = time.monotonic() + TIMEOUT
+    # Socket timeouts bound each read, not the fetch (a server can send its headers a byte at a
+    # time), and a DNS lookup has none: only waiting for the fetch in another thread holds the
+    # deadline. On time-out the thread's sockets are shut down, which ends it; what it might still
+    # bring goes to a list nobody reads, so a late answer can never replace a newer set.
+    deadline = time.monotonic() + timeout
+    connections = _Connections()
+    outcome: list[tuple[dict[str, Any], float | None] | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(_discover(url, now, deadline, timeout, connections))
+        except BaseException as exc:  # raised again by the waiting thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name="pgwsgi-jwks-fetch", daemon=True)
+    thread.start()
+    thread.join(max(deadline - time.monotonic(), 0.0))
+    timed_out = thread.is_alive()
+    connections.close()
+    if timed_out:
+        raise FetchError(f"{redact(url)}: timed out after {timeout:g}s")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _discover(
+    url: str, now: float, deadline: float, timeout: float, connections: _Connections
+) -> tuple[dict[str, Any], float | None]:
+    """fetch_jwks's work, in its thread."""
+    fetch = functools.partial(_get_json, deadline=deadline, timeout=timeout, connections=connections)
     try:
-        doc, headers = _get_json(url, deadline)
+        doc, headers, final = fetch(url)
     except _NoDocument as exc:
         first_failure = str(exc)
     else:
         if "keys" in doc:
             return doc, freshness(headers, now)
         if "jwks_uri" in doc:
-            return _follow(url, doc["jwks_uri"], deadline, now)
+            return _follow(final, doc["jwks_uri"], fetch, now)
         first_failure = f"{redact(url)} has neither keys nor a jwks_uri"
     # An issuer's own URL: Keycloak answers it with realm information, others with 404 or HTML.
     parts = urlsplit(url)
@@ -181,24 +221,29 @@ def fetch_jwks(url: str, now: float) -> tuple[dict[str, Any], float | None]:
         raise FetchError(first_failure)
     well_known = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + WELL_KNOWN, "", ""))
     try:
-        config, _ = _get_json(well_known, deadline)
+        config, _, final = fetch(well_known)
     except FetchError as exc:
         raise FetchError(f"{first_failure}, and no OpenID Connect configuration: {exc}")
     if "jwks_uri" not in config:
         raise FetchError(f"{first_failure}, and {redact(well_known)} has no jwks_uri")
-    return _follow(well_known, config["jwks_uri"], deadline, now)
+    return _follow(final, config["jwks_uri"], fetch, now)
 
 
-def _follow(base: str, jwks_uri: object, deadline: float, now: float) -> tuple[dict[str, Any], float | None]:
-    """The JWKS at an OpenID Connect configuration's jwks_uri (under the same https rule)."""
+def _follow(
+    base: str, jwks_uri: object, fetch: Callable[[str], tuple[dict[str, Any], Message, str]], now: float
+) -> tuple[dict[str, Any], float | None]:
+    """The JWKS at the jwks_uri of the OpenID Connect configuration at BASE (under the same rules as a redirect)."""
     if not isinstance(jwks_uri, str):
         raise FetchError(f"the jwks_uri of {redact(base)} is not a string")
-    target = urljoin(base, jwks_uri)
-    problem = jwks_url_problem(target)
+    try:
+        target = urljoin(base, jwks_uri)
+    except ValueError as exc:  # an invalid IPv6 host
+        raise FetchError(f"the jwks_uri of {redact(base)} is not a valid URL: {exc}")
+    problem = _leads_to_problem(base, target)
     if problem is not None:
         raise FetchError(f"jwks_uri {redact(target)}: {problem}")
     try:
-        doc, headers = _get_json(target, deadline)
+        doc, headers, _ = fetch(target)
     except _NoDocument as exc:
         raise FetchError(str(exc))
     if "keys" not in doc:
@@ -206,8 +251,20 @@ def _follow(base: str, jwks_uri: object, deadline: float, now: float) -> tuple[d
     return doc, freshness(headers, now)
 
 
+def _leads_to_problem(source: str, target: str) -> str | None:
+    """Why a fetch of SOURCE may not lead to TARGET (a redirect, a jwks_uri), or None.
+
+    Besides the https rule, an https URL never leads to plain http, not even on loopback: what TLS
+    vouched for would then come from wherever the next hop is answered, unauthenticated.
+    """
+    problem = jwks_url_problem(target)
+    if problem is None and urlsplit(source).scheme.lower() == "https" and urlsplit(target).scheme.lower() != "https":
+        problem = "an https URL cannot lead to plain http"
+    return problem
+
+
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    """Redirects, but never to a URL the https rule refuses (an https JWKS must not become http)."""
+    """Redirects, but never to a URL the https rule refuses, nor from https to plain http."""
 
     max_redirections = 5
 
@@ -220,21 +277,108 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         headers: HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
-        problem = jwks_url_problem(newurl)
+        problem = _leads_to_problem(req.full_url, newurl)
         if problem is not None:
             fp.close()
             raise FetchError(f"{redact(req.full_url)} redirects to {redact(newurl)}: {problem}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _get_json(url: str, deadline: float) -> tuple[dict[str, Any], Message]:
-    """The JSON object at URL and its response headers; _NoDocument for a 404 or a body that is no JSON object."""
+class _Connections:
+    """The sockets of one fetch, so that the thread waiting for it can end it at the deadline."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._closed = False
+
+    def connect(self, *args: Any, **kwargs: Any) -> socket.socket:
+        """socket.create_connection (http.client's way to open a connection), remembering the socket."""
+        sock = socket.create_connection(*args, **kwargs)
+        with self._lock:
+            if not self._closed:
+                # A second descriptor of the same socket: it stays valid once ssl has wrapped (detached)
+                # the first, and shutting it down ends the handshake, header or body read under way.
+                self._sockets.append(sock.dup())
+                return sock
+        sock.close()
+        raise OSError("the fetch has timed out")
+
+    def close(self) -> None:
+        """Shut down and close every socket of the fetch; a later connect() fails."""
+        with self._lock:
+            self._closed = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # no longer connected: the server hung up
+                pass
+            sock.close()
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    """http.client's connection, opening its socket through the fetch's _Connections."""
+
+    def __init__(self, host: str, *, connections: _Connections, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._create_connection = connections.connect
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """http.client's TLS connection, opening its socket through the fetch's _Connections."""
+
+    def __init__(self, host: str, *, connections: _Connections, **kwargs: Any) -> None:
+        super().__init__(host, **kwargs)
+        self._create_connection = connections.connect
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    """urllib's http handler, with connections the fetch can shut down."""
+
+    def __init__(self, connections: _Connections) -> None:
+        super().__init__()
+        self._connections = connections
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPConnection, connections=self._connections), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    """urllib's https handler, with connections the fetch can shut down."""
+
+    def __init__(self, connections: _Connections) -> None:
+        # Made at each fetch, not once at import: SSL_CERT_FILE is read when a context loads the default paths.
+        self._tls = ssl.create_default_context()
+        super().__init__(context=self._tls)
+        self._connections = connections
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPSConnection, connections=self._connections, context=self._tls), req)
+
+
+def _proxies() -> dict[str, str]:
+    """The proxies a fetch may use: HTTPS_PROXY's alone (NO_PROXY is applied by urllib)."""
+    # Plain http is only ever for loopback: through a proxy the keys would cross the network in the clear.
+    https = urllib.request.getproxies().get("https")
+    return {"https": https} if https else {}
+
+
+def _get_json(
+    url: str, *, deadline: float, timeout: float, connections: _Connections
+) -> tuple[dict[str, Any], Message, str]:
+    """The JSON object at URL, its response headers and final URL (after redirects).
+
+    _NoDocument for a 404 or a body that is no JSON object.
+    """
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise FetchError(f"{redact(url)}: timed out after {TIMEOUT:g}s")
-    # Made here, not once at import: SSL_CERT_FILE is read when a context loads the default paths.
+        raise FetchError(f"{redact(url)}: timed out after {timeout:g}s")
     opener = urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=ssl.create_default_context()), _CheckedRedirects()
+        urllib.request.ProxyHandler(_proxies()),
+        _HTTPHandler(connections),
+        _HTTPSHandler(connections),
+        _CheckedRedirects(),
     )
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": f"pgwsgi/{__version__}"})
     where = redact(url)
@@ -243,8 +387,9 @@ def _get_json(url: str, deadline: float) -> tuple[dict[str, Any], Message]:
             length = response.headers.get("Content-Length", "")
             if length.isdigit() and int(length) > MAX_BODY:
                 raise FetchError(f"{where}: the answer is larger than {MAX_BODY} bytes")
-            body = _read_body(response, deadline, where)
+            body = _read_body(response, deadline, timeout, where)
             headers: Message = response.headers
+            final: str = response.geturl()
     except urllib.error.HTTPError as err:
         err.close()
         if err.code == 404:
@@ -262,16 +407,16 @@ def _get_json(url: str, deadline: float) -> tuple[dict[str, Any], Message]:
         raise _NoDocument(f"{where} did not answer JSON")
     if not isinstance(doc, dict):
         raise _NoDocument(f"{where} did not answer a JSON object")
-    return doc, headers
+    return doc, headers, final
 
 
-def _read_body(response: Any, deadline: float, where: str) -> bytes:
+def _read_body(response: Any, deadline: float, timeout: float, where: str) -> bytes:
     """The body, in pieces, so neither its size nor a server sending it slowly exceeds the limits."""
     chunks: list[bytes] = []
     size = 0
     while True:
         if time.monotonic() > deadline:
-            raise FetchError(f"{where}: timed out after {TIMEOUT:g}s")
+            raise FetchError(f"{where}: timed out after {timeout:g}s")
         chunk = response.read1(_CHUNK)
         if not chunk:
             return b"".join(chunks)

@@ -412,41 +412,54 @@ def _load_keys(config: Config) -> list[_Key] | None:
     return [_Key(None, ("HS256",), {"kty": "oct", "k": _b64url(raw)}, {"kty": "oct", "k": _b64url(raw)})]
 
 
-def _parse_jwks(doc: dict[str, Any], load: Callable[[object, int], _Key | None]) -> list[_Key]:
-    """The keys of a JWK set, each read with LOAD; ValueError when it has none usable."""
+_ASYMMETRIC_KEYS = "RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) keys"
+
+
+def _parse_jwks(
+    doc: dict[str, Any],
+    load: Callable[[object, int], _Key | None],
+    none_usable: str = f"no usable key in the JWK(S); pgwsgi verifies with oct (HS256/384/512), {_ASYMMETRIC_KEYS}",
+) -> list[_Key]:
+    """The keys of a JWK set, each read with LOAD; ValueError saying NONE_USABLE when it has none usable."""
     entries = doc.get("keys")
     if not isinstance(entries, list):
         raise ValueError('jwt-secret: a JWK set needs a "keys" array')
     keys = [key for n, entry in enumerate(entries) if (key := load(entry, n)) is not None]
     if not keys:
-        raise ValueError(
-            "jwt-secret: no usable key in the JWK(S); pgwsgi verifies with oct (HS256/384/512), "
-            "RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) keys"
-        )
+        raise ValueError(f"jwt-secret: {none_usable}")
     return keys
 
 
 def _parse_remote_jwks(doc: dict[str, Any]) -> list[_Key]:
     """The keys of a JWKS fetched from jwt-secret's URL (auth/jwks.py); ValueError when none is usable."""
-    return _parse_jwks(doc, _load_fetched_jwk)
+    return _parse_jwks(
+        doc,
+        _load_fetched_jwk,
+        f"no usable key in the fetched JWK set; pgwsgi verifies a set from a URL with {_ASYMMETRIC_KEYS} (never oct)",
+    )
 
 
 def _load_fetched_jwk(entry: object, n: int) -> _Key | None:
     """One JWK of a fetched set; one it cannot read is skipped with a warning, not fatal.
 
     Unlike a configured key, an issuer may publish a key pgwsgi cannot read next to
-    the ones it signs with; refusing the whole set would stop key rotation.
+    the ones it signs with; refusing the whole set would stop key rotation. A
+    symmetric (oct) key is always skipped.
     """
     if isinstance(entry, dict):
         if entry.get("kty") == "oct":
+            # It signs as well as it verifies, and anyone who can read the URL has it: trusting it
+            # would let them sign tokens for any role.
+            kid = entry.get("kid")
             log.warning(
-                "jwt-secret: JWK #%d of the fetched set is a symmetric key: anyone who can fetch the URL can sign "
-                "tokens with it",
+                "jwt-secret: ignoring JWK #%d%s of the fetched set: a symmetric (oct) key from a URL is never used, "
+                "anyone who can fetch the URL could sign tokens with it",
                 n,
+                f" (kid {kid})" if isinstance(kid, str) and kid else "",
             )
-        else:
-            # Never signed with (mint refuses a URL), so private members are not even parsed.
-            entry = {name: value for name, value in entry.items() if name not in _PRIVATE_MEMBERS}
+            return None
+        # Never signed with (mint refuses a URL), so private members are not even parsed.
+        entry = {name: value for name, value in entry.items() if name not in _PRIVATE_MEMBERS}
     try:
         return _load_jwk(entry, n)
     except ValueError as exc:

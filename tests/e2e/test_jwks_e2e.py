@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import Server
 from tests.e2e.conftest import HttpResult, fetch, server_env
 from tests.e2e.test_reload_signals_e2e import eventually
-from tests.unit.test_jwks import JwksServer, rsa_key
+from tests.unit.test_jwks import JwksServer, RawServer, _request_line, rsa_key
 
 WHOAMI = "/whoami?select=role"
 USER = b'[{"role":"pgwsgi_user"}]'
@@ -120,6 +120,36 @@ def test_a_jwks_server_down_at_start_does_not_stop_the_worker(
     time.sleep(1.1)
     status, _, body = _get(base, token)
     assert (status, body) == (200, USER)
+
+
+def test_a_loopback_jwks_is_fetched_directly_whatever_http_proxy_says(
+    gunicorn,  # noqa: ANN001
+    pg_server: Server,
+    test_db: str,
+    jwks_server: JwksServer,
+) -> None:
+    lines: list[str] = []
+    proxy = RawServer(lambda conn: _request_line(conn, lines))  # records what it is asked, answers nothing
+    try:
+        key_a = rsa_key("a")
+        jwks_server.serve(key_a)
+        via = f"http://127.0.0.1:{proxy.port}"
+        env = server_env(
+            pg_server,
+            test_db,
+            PGRST_JWT_SECRET=jwks_server.url(),
+            http_proxy=via,
+            HTTP_PROXY=via,
+            no_proxy="",
+            NO_PROXY="",
+        )
+        base = gunicorn(env, workers=1)
+        status, _, body = _get(base, key_a.token())
+        assert (status, body) == (200, USER)
+        assert jwks_server.requests == ["/jwks"]
+        assert (proxy.connections, lines) == (0, [])
+    finally:
+        proxy.close()
 
 
 def test_plain_http_to_another_host_stops_gunicorn(

@@ -13,10 +13,11 @@ import email.utils
 import ipaddress
 import json
 import logging
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from jose import jws
 
 from pgwsgi.auth import Authenticator, mint_token
-from pgwsgi.auth.jwks import freshness, redact
+from pgwsgi.auth.jwks import RemoteKeys, freshness, redact
 from pgwsgi.cli import main
 from pgwsgi.config import Config, ConfigError, load_config
 from pgwsgi.errors import ApiError
@@ -41,6 +42,10 @@ NO_SUITABLE = "No suitable key was found to decode the JWT"
 NONE_DECODED = "None of the keys was able to decode the JWT"
 INTERVAL = 30
 WELL_KNOWN = "/.well-known/openid-configuration"
+NO_USABLE_KEY = (
+    "jwt-secret: no usable key in the fetched JWK set; pgwsgi verifies a set from a URL with RSA (RS256/384/512) "
+    "and EC P-256/P-384/P-521 (ES256/384/512) keys (never oct)"
+)
 
 
 # --- keys and tokens ---------------------------------------------------------------------------
@@ -433,12 +438,7 @@ def test_an_unchanged_set_keeps_the_cache(server: JwksServer, clock: Clock, keys
             "answered 404",
             ["/jwks", "/jwks" + WELL_KNOWN],
         ),
-        (
-            Answer(200, json.dumps({"keys": []}).encode()),
-            "jwt-secret: no usable key in the JWK(S); pgwsgi verifies with oct (HS256/384/512), "
-            "RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) keys",
-            ["/jwks"],
-        ),
+        (Answer(200, json.dumps({"keys": []}).encode()), NO_USABLE_KEY, ["/jwks"]),
         (
             Answer(200, json.dumps({"keys": {"kty": "RSA"}}).encode()),
             'jwt-secret: a JWK set needs a "keys" array',
@@ -526,6 +526,42 @@ def test_private_members_of_a_fetched_key_are_ignored(server: JwksServer, clock:
     assert role(auth, keys["a"].token()) == "pgwsgi_user"
 
 
+def test_a_symmetric_key_from_a_url_is_never_used(
+    server: JwksServer, clock: Clock, keys: dict, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = b"a shared secret anyone can fetch!"
+    oct_key = {"kty": "oct", "kid": "shared", "alg": "HS256", "k": base64.urlsafe_b64encode(secret).decode()}
+    forged = jws.sign({"role": "admin"}, secret, headers={"kid": "shared"}, algorithm="HS256")
+    server.answer("/jwks", {"keys": [oct_key, keys["a"].jwk]}, Cache_Control="max-age=60")
+    auth = started(server.url(), clock)
+    assert warnings(caplog) == [
+        "jwt-secret: ignoring JWK #0 (kid shared) of the fetched set: a symmetric (oct) key from a URL is never "
+        "used, anyone who can fetch the URL could sign tokens with it"
+    ]
+    refused(auth, forged)
+    refused(auth, jws.sign({"role": "admin"}, secret, algorithm="HS256"))  # without kid too
+    assert role(auth, keys["a"].token()) == "pgwsgi_user"
+    # A set of oct keys alone is a failed fetch: the last good set stays, the oct key is still not used.
+    caplog.clear()
+    server.answer("/jwks", {"keys": [{**oct_key, "kid": "other"}]})
+    clock.advance(60)
+    assert role(auth, keys["a"].token(n=1)) == "pgwsgi_user"
+    refused(auth, jws.sign({"role": "admin"}, secret, headers={"kid": "other"}, algorithm="HS256"))
+    assert warnings(caplog) == [
+        "jwt-secret: ignoring JWK #0 (kid other) of the fetched set: a symmetric (oct) key from a URL is never "
+        "used, anyone who can fetch the URL could sign tokens with it",
+        f"jwt-secret: could not fetch the keys from {server.url()}: {NO_USABLE_KEY}; keeping the last good key "
+        "set, next try in 30s at the earliest",
+    ]
+    # Before any good set, an oct-only set leaves every token refused.
+    caplog.clear()
+    fresh = started(server.url(), clock)
+    refused(fresh, jws.sign({"role": "admin"}, secret, headers={"kid": "other"}, algorithm="HS256"))
+    assert warnings(caplog)[-1].endswith(
+        f"{NO_USABLE_KEY}; tokens are refused until it succeeds, next try in 30s at the earliest"
+    )
+
+
 def test_the_warnings_name_the_url_without_its_query(
     server: JwksServer, clock: Clock, keys: dict, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -534,9 +570,8 @@ def test_the_warnings_name_the_url_without_its_query(
     refused(auth, keys["a"].token())
     assert warnings(caplog) == [
         "jwt-secret: JWK #0 (kid a): invalid RSA key: n must be >= 3.; that key is skipped",
-        f"jwt-secret: could not fetch the keys from {server.url()}: jwt-secret: no usable key in the JWK(S); "
-        "pgwsgi verifies with oct (HS256/384/512), RSA (RS256/384/512) and EC P-256/P-384/P-521 (ES256/384/512) "
-        "keys; tokens are refused until it succeeds, next try in 30s at the earliest",
+        f"jwt-secret: could not fetch the keys from {server.url()}: {NO_USABLE_KEY}; tokens are refused until it "
+        "succeeds, next try in 30s at the earliest",
     ]
     assert server.requests == ["/jwks?api_key=s3cret"]
     assert redact("https://u:p@example.com:8443/a/b?q=1#f") == "https://example.com:8443/a/b"
@@ -557,6 +592,189 @@ def test_one_fetch_for_many_threads_finding_the_set_expired(server: JwksServer, 
         thread.join()
     assert results == ["pgwsgi_user"] * 8
     assert server.requests == ["/jwks", "/jwks"]
+
+
+# --- proxies and the deadline -----------------------------------------------------------------
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 calling HANDLE with each connection (in a thread of its own), then closing it."""
+
+    def __init__(self, handle: Callable[[socket.socket], None]) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.handle = handle
+        self.stopped = threading.Event()
+        self.connections = 0
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.listener.getsockname()[1])
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(2)
+            try:
+                self.handle(conn)
+            except OSError:  # the client went away
+                pass
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.listener.close()
+
+
+def _request_line(conn: socket.socket, into: list[str]) -> None:
+    """Record the first line the client sends (a proxy sees `GET http://...` or `CONNECT host:port`)."""
+    into.append(conn.makefile("rb").readline().decode("latin-1").strip())
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[RawServer, list[str]]]:
+    """A would-be proxy recording what it is asked for, and answering nothing."""
+    lines: list[str] = []
+    found = RawServer(lambda conn: _request_line(conn, lines))
+    yield found, lines
+    found.close()
+
+
+def _no_proxy_exemptions(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_plain_http_never_goes_through_a_proxy(
+    server: JwksServer,
+    clock: Clock,
+    keys: dict,
+    proxy: tuple[RawServer, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listener, lines = proxy
+    _no_proxy_exemptions(monkeypatch)
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{listener.port}")
+    server.serve(keys["a"])
+    auth = started(server.url(), clock)
+    # Straight to the loopback server: through a proxy the keys would cross the network in the clear.
+    assert role(auth, keys["a"].token()) == "pgwsgi_user"
+    assert server.requests == ["/jwks"]
+    assert (listener.connections, lines) == (0, [])
+
+
+def test_https_goes_through_https_proxy_unless_no_proxy_says_otherwise(
+    https_server: tuple[JwksServer, Path],
+    clock: Clock,
+    keys: dict,
+    proxy: tuple[RawServer, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server, ca_file = https_server
+    listener, lines = proxy
+    server.serve(keys["a"])
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    _no_proxy_exemptions(monkeypatch)
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{listener.port}")
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    auth = started(server.url(), clock)
+    refused(auth, keys["a"].token())  # the "proxy" hung up
+    [line] = lines
+    assert line.startswith(f"CONNECT 127.0.0.1:{server.httpd.server_address[1]} HTTP/")
+    assert server.requests == []
+    [warning] = warnings(caplog)
+    assert warning.startswith(f"jwt-secret: could not fetch the keys from {server.url()}: ")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    clock.advance(INTERVAL)
+    assert role(auth, keys["a"].token()) == "pgwsgi_user"
+    assert server.requests == ["/jwks"]
+    assert len(lines) == 1
+
+
+def _headers_one_byte_at_a_time(conn: socket.socket, stop: threading.Event, pause: float, count: int) -> None:
+    """Read a request, then send a status line and headers one byte each PAUSE seconds, COUNT bytes at most.
+
+    After those (were the deadline not held), a complete JWKS answer.
+    """
+    conn.makefile("rb").readline()
+    head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"." * count
+    for byte in head[:count]:
+        if stop.wait(pause):
+            return
+        conn.sendall(bytes([byte]))
+    body = json.dumps({"keys": [{"kty": "EC", "crv": "P-256", "x": "", "y": ""}]}).encode()
+    conn.sendall(head[count:] + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def _fetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "pgwsgi-jwks-fetch"]
+
+
+def _until(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_the_deadline_holds_for_a_server_sending_its_headers_slowly(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    stop = threading.Event()
+    # A byte every 0.5 s for 4 s: each read gets its byte long before a socket timeout would strike.
+    slow = RawServer(lambda conn: _headers_one_byte_at_a_time(conn, stop, 0.5, 8))
+    try:
+        url = f"http://127.0.0.1:{slow.port}/jwks"
+        keys_at = RemoteKeys(url, lambda doc: doc, refetch_interval=INTERVAL, clock=clock, timeout=0.8)
+        began = time.monotonic()
+        assert keys_at.start() is False
+        took = time.monotonic() - began
+        assert 0.75 <= took < 1.6  # the server would have needed 4 s
+        assert keys_at.current() is None
+        assert warnings(caplog) == [
+            f"jwt-secret: could not fetch the keys from {url}: {url}: timed out after 0.8s; tokens are refused "
+            "until it succeeds, next try in 30s at the earliest"
+        ]
+        # Its connection was shut down, so the fetch's thread ends too instead of reading on.
+        assert _until(lambda: not _fetch_threads(), 1.0)
+    finally:
+        stop.set()
+        slow.close()
+
+
+def test_a_late_answer_never_replaces_a_newer_set(server: JwksServer, clock: Clock, keys: dict) -> None:
+    server.serve(keys["a"])
+    server.delay = 0.8  # the first answer comes after the deadline
+    keys_at = RemoteKeys(
+        server.url(),
+        lambda doc: [key["kid"] for key in doc["keys"]],
+        refetch_interval=INTERVAL,
+        clock=clock,
+        timeout=0.3,
+    )
+    assert keys_at.start() is False
+    server.delay = 0
+    server.serve(keys["b"])
+    clock.advance(INTERVAL)
+    assert keys_at.current() == ["b"]
+    time.sleep(0.7)  # the first request's handler has answered (or tried to) by now
+    assert keys_at.current() == ["b"]
+    assert server.requests == ["/jwks", "/jwks"]
+    assert _until(lambda: not _fetch_threads(), 1.0)
 
 
 # --- OpenID Connect discovery --------------------------------------------------------------------
@@ -726,6 +944,17 @@ def test_unusable_url_configurations(env: dict[str, str], message: str) -> None:
     assert str(info.value).startswith(message)
 
 
+@pytest.mark.parametrize("url", ["https://[::1", "https://[::1/jwks", "http://[127.0.0.1]/jwks"])
+def test_an_invalid_ipv6_url_names_jwt_secret(url: str) -> None:
+    message = "jwt-secret: a JWKS URL needs a valid host and port"
+    with pytest.raises(ConfigError) as info:
+        load_config(env={"PGRST_JWT_SECRET": url})
+    assert (str(info.value), info.value.key) == (message, "jwt-secret")
+    with pytest.raises(ConfigError) as info:
+        Config(jwt_secret=url)
+    assert (str(info.value), info.value.key) == (message, "jwt-secret")
+
+
 def test_refetch_interval_key() -> None:
     assert load_config(env={}).jwt_jwks_refetch_interval == 30
     assert load_config(env={"PGRST_JWT_JWKS_REFETCH_INTERVAL": "5"}).jwt_jwks_refetch_interval == 5
@@ -834,3 +1063,38 @@ def test_https_with_an_unknown_ca_fails(
     [warning] = warnings(caplog)
     assert "CERTIFICATE_VERIFY_FAILED" in warning
     assert server.requests == []  # the handshake failed: no request was sent
+
+
+def test_https_never_leads_to_plain_http(
+    https_server: tuple[JwksServer, Path],
+    server: JwksServer,
+    clock: Clock,
+    keys: dict,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secure, ca_file = https_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    server.serve(keys["a"])  # plain http, on loopback: fine as jwt-secret itself, not after https
+    reason = "an https URL cannot lead to plain http"
+    # A redirect.
+    secure.answers["/jwks"] = Answer(302, b"", (("Location", server.url()),))
+    auth = started(secure.url(), clock)
+    refused(auth, keys["a"].token())
+    assert warnings(caplog) == [
+        f"jwt-secret: could not fetch the keys from {secure.url()}: {secure.url()} redirects to {server.url()}: "
+        f"{reason}; tokens are refused until it succeeds, next try in 30s at the earliest"
+    ]
+    # A jwks_uri.
+    caplog.clear()
+    secure.answer(WELL_KNOWN, {"jwks_uri": server.url()})
+    started(secure.url(WELL_KNOWN), clock)
+    [warning] = warnings(caplog)
+    assert f": jwks_uri {server.url()}: {reason}; tokens are refused" in warning
+    assert secure.requests == ["/jwks", WELL_KNOWN]
+    assert server.requests == []
+    # From plain http on loopback to https is fine: the other way round.
+    secure.serve(keys["a"])
+    server.answers["/up"] = Answer(302, b"", (("Location", secure.url()),))
+    assert role(started(server.url("/up"), clock), keys["a"].token()) == "pgwsgi_user"
+    assert server.requests == ["/up"]
