@@ -64,6 +64,22 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	    echo "note: nginx is not installed and we are not root; the nginx tests will be skipped" >&2; \
 	  fi; \
 	fi
+	@# PgBouncer (transaction mode) in front of the private server is tested end to end (tests skip without it).
+	@# The tests run their own pgbouncer (own config, port and socket folder): the packaged service on port
+	@# 6432, if the install started it, is stopped and disabled, as nothing here uses it.
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null; }; } \
+	      && { if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then \
+	             systemctl disable --now pgbouncer >/dev/null 2>&1; \
+	           elif command -v service >/dev/null; then service pgbouncer stop >/dev/null 2>&1; fi; true; } \
+	      || echo "warning: could not install pgbouncer; the PgBouncer tests will be skipped" >&2; \
+	  else \
+	    echo "note: pgbouncer is not installed and we are not root; the PgBouncer tests will be skipped" >&2; \
+	  fi; \
+	fi
 	@# The audit's HTML page is rendered by headless Chromium in a test (skipped without it).
 	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

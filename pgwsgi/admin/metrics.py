@@ -5,7 +5,9 @@ PROMETHEUS_MULTIPROC_DIR, which the master's admin server reads on a scrape. It
 must be in the environment before prometheus_client is imported, so the master's
 hook sets it before any worker starts (admin/hooks.py); without it no figure is kept.
 Per request only the request counter and histogram move; the pool, JWT cache and
-schema cache figures are copied from their own counters once a second.
+schema cache figures are copied from their own counters once a second. With
+db-read-replicas, each replica's pool figures come under `pgwsgi_db_replica_*`
+labelled `replica="host:port/db"`, beside the primary's, whose names stay PostgREST's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Sources(Protocol):
     """Where a worker's figures come from: its pool, JWT cache and catalog holder."""
 
     def pool_stats(self) -> dict[str, int]: ...
+    def replica_stats(self) -> dict[str, dict[str, int]]: ...
     def jwt_stats(self) -> dict[str, int]: ...
     def catalog_stats(self) -> dict[str, float]: ...
 
@@ -60,6 +63,11 @@ class WorkerMetrics:
         self.schema_loaded = Gauge(
             "pgwsgi_schema_cache_loaded", "1 once every worker has a schema cache", multiprocess_mode="livemin"
         )
+        # How many live workers have published figures: /ready waits for all of them, since
+        # livemin above says nothing about a worker that has not published yet.
+        self.reporting = Gauge(
+            "pgwsgi_workers_reporting", "Workers that have published their figures", multiprocess_mode="livesum"
+        )
         self.pool_timeouts = Counter("pgrst_db_pool_timeouts", "Requests that waited out db-pool-acquisition-timeout")
         self.pool_available = Gauge("pgrst_db_pool_available", "Idle pool connections", multiprocess_mode="livesum")
         self.pool_waiting = Gauge(
@@ -69,6 +77,8 @@ class WorkerMetrics:
         self.jwt_requests = Counter("pgrst_jwt_cache_requests", "JWT cache lookups")
         self.jwt_hits = Counter("pgrst_jwt_cache_hits", "JWT cache hits")
         self.jwt_evictions = Counter("pgrst_jwt_cache_evictions", "JWT cache evictions")
+        # Only with db-read-replicas, so that a server without them shows no empty families.
+        self.replicas = ReplicaMetrics() if sources.replica_stats() else None
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._seen: dict[str, float] = {}
         self._stop = threading.Event()
@@ -110,9 +120,62 @@ class WorkerMetrics:
         self._grow(self.schema_loads.labels("FAIL"), "loads_failed", catalog["loads_failed"])
         self.schema_time.set(catalog["last_load_seconds"])
         self.schema_loaded.set(1 if catalog["loaded"] else 0)
+        self.reporting.set(1)
+        if self.replicas is not None:
+            self.replicas.publish(self.sources.replica_stats(), self._grow)
 
     def _grow(self, counter: Any, name: str, value: float) -> None:
         grown = value - self._seen.get(name, 0)
         if grown > 0:
             counter.inc(grown)
         self._seen[name] = value
+
+
+class ReplicaMetrics:
+    """The read replicas' figures (db/replicas.py): each replica's pool and health, and where transactions ran."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Gauge
+
+        per_replica = ["replica"]
+        self.available = Gauge(
+            "pgwsgi_db_replica_available", "Idle connections to a replica", per_replica, multiprocess_mode="livesum"
+        )
+        self.waiting = Gauge(
+            "pgwsgi_db_replica_waiting",
+            "Requests waiting for a connection to a replica",
+            per_replica,
+            multiprocess_mode="livesum",
+        )
+        self.max = Gauge(
+            "pgwsgi_db_replica_max", "A replica's pool size over all workers", per_replica, multiprocess_mode="livesum"
+        )
+        self.healthy = Gauge(
+            "pgwsgi_db_replica_healthy",
+            "1 while every worker sends reads to a replica, 0 while one of them skips it",
+            per_replica,
+            multiprocess_mode="livemin",
+        )
+        self.timeouts = Counter(
+            "pgwsgi_db_replica_timeouts", "Reads that waited out db-pool-acquisition-timeout on a replica", per_replica
+        )
+        self.failures = Counter("pgwsgi_db_replica_failures", "Times a replica was found failed", per_replica)
+        self.transactions = Counter(
+            "pgwsgi_db_transactions", 'Transactions run per pool: "primary" or a replica', ["pool"]
+        )
+        self.fallbacks = Counter("pgwsgi_db_replica_fallbacks", "Reads meant for a replica that ran on the primary")
+
+    def publish(self, stats: dict[str, dict[str, int]], grow: Any) -> None:
+        """Copy STATS (Replicas.stats): gauges as they are, counters through GROW (by what they grew)."""
+        for label, figures in stats.items():
+            if not label:
+                grow(self.transactions.labels("primary"), "primary_routed", figures["routed"])
+                grow(self.fallbacks, "replica_fallbacks", figures["fallbacks"])
+                continue
+            self.available.labels(label).set(figures["available"])
+            self.waiting.labels(label).set(figures["waiting"])
+            self.max.labels(label).set(figures["max"])
+            self.healthy.labels(label).set(figures["healthy"])
+            grow(self.timeouts.labels(label), f"replica_timeouts {label}", figures["timeouts"])
+            grow(self.failures.labels(label), f"replica_failures {label}", figures["failures"])
+            grow(self.transactions.labels(label), f"replica_routed {label}", figures["routed"])

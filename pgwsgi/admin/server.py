@@ -52,18 +52,23 @@ class Admin:
         return generate_latest(_workers_figures())
 
     def config_text(self) -> bytes:
-        """The configuration in PostgREST's file format, with jwt-secret and the password of db-uri hidden."""
+        """The configuration in PostgREST's file format, with jwt-secret and the passwords of db-uri and
+        db-channel-uri hidden."""
         import dataclasses
         import re
 
         from pgwsgi.config import dump_config
 
+        def hide_password(uri: str) -> str:
+            return re.sub(r"(password=)\S+", r"\1(hidden)", re.sub(r"(://[^:/@]*:)[^@]*@", r"\1(hidden)@", uri))
+
+        channel_uri = self.config.db_channel_uri
         config = dataclasses.replace(
             self.config,
             jwt_secret="(hidden)" if self.config.jwt_secret else self.config.jwt_secret,
-            db_uri=re.sub(
-                r"(password=)\S+", r"\1(hidden)", re.sub(r"(://[^:/@]*:)[^@]*@", r"\1(hidden)@", self.config.db_uri)
-            ),
+            db_uri=hide_password(self.config.db_uri),
+            db_channel_uri=hide_password(channel_uri) if channel_uri else channel_uri,
+            db_read_replicas=tuple(hide_password(uri) for uri in self.config.db_read_replicas),
         )
         return dump_config(config).encode()
 
@@ -131,10 +136,15 @@ class Admin:
         return json.dumps(doc, ensure_ascii=False).encode()
 
     def _schema_caches_loaded(self) -> bool:
-        for family in _workers_figures().collect():
-            if family.name == "pgwsgi_schema_cache_loaded":
-                return any(s.value == 1 for s in family.samples) and all(s.value == 1 for s in family.samples)
-        return False
+        values = {
+            family.name: [s.value for s in family.samples]
+            for family in _workers_figures().collect()
+            if family.name in ("pgwsgi_schema_cache_loaded", "pgwsgi_workers_reporting")
+        }
+        loaded, reporting = values.get("pgwsgi_schema_cache_loaded", []), values.get("pgwsgi_workers_reporting", [])
+        # Every live worker must have published: a worker still starting has no figures at all.
+        everyone = bool(reporting) and reporting[0] >= len(self.arbiter.WORKERS)
+        return everyone and bool(loaded) and all(v == 1 for v in loaded)
 
     def _database_answers(self) -> bool:
         with self._db_lock:

@@ -193,6 +193,8 @@ class Preferences:
     timezone: str | None = None
     tx: Literal["commit", "rollback"] | None = None
     max_affected: int | None = None
+    # pgwsgi's `read=primary`: a read that must see the client's own writes skips the replicas.
+    read: Literal["primary"] | None = None
     invalid: tuple[str, ...] = ()
 
 

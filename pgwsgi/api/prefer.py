@@ -20,6 +20,7 @@ class _Found(TypedDict, total=False):
     timezone: str
     tx: Literal["commit", "rollback"]
     max_affected: int | None
+    read: Literal["primary"]
 
 
 # token -> the Preferences field it sets, with its value; the first token of each field wins.
@@ -38,16 +39,19 @@ _TOKENS: dict[str, _Found] = {
     "missing=null": {"missing": "null"},
     "handling=strict": {"handling": "strict"},
     "handling=lenient": {"handling": "lenient"},
+    # pgwsgi's own, for db-read-replicas (db/replicas.py): read from the primary.
+    "read=primary": {"read": "primary"},
 }
 _INTEGER = re.compile(r"^-?\d+$")
 
 
-def parse_prefer(values: Iterable[str], *, allow_tx: bool = True) -> Preferences:
+def parse_prefer(values: Iterable[str], *, allow_tx: bool = True, allow_read: bool = False) -> Preferences:
     """All Prefer headers, split on commas and trimmed; per category the first token wins.
 
-    `tx=` is only taken when db-tx-end allows overriding (it is never invalid,
-    though). A token that is neither known nor `timezone=`/`max-affected=` is
-    invalid, the empty token included, as PostgREST counts them.
+    `tx=` is only taken when db-tx-end allows overriding, and `read=primary` only
+    when db-read-replicas names replicas (neither is ever invalid, though). A
+    token that is neither known nor `timezone=`/`max-affected=` is invalid, the
+    empty token included, as PostgREST counts them.
     """
     found: _Found = {}
     invalid: list[str] = []
@@ -56,7 +60,7 @@ def parse_prefer(values: Iterable[str], *, allow_tx: bool = True) -> Preferences
             token = raw.strip()
             if token in _TOKENS:
                 preference = _TOKENS[token]
-                if "tx" not in preference or allow_tx:
+                if ("tx" not in preference or allow_tx) and ("read" not in preference or allow_read):
                     found = preference | found  # what is already found wins
             elif token.startswith("timezone="):
                 found.setdefault("timezone", token[len("timezone=") :])
@@ -78,7 +82,7 @@ def applied(
     return_: bool = False,
     max_affected: bool = False,
 ) -> str | None:
-    """The Preference-Applied value, in PostgREST's order; the flags say which apply to this request."""
+    """The Preference-Applied value, in PostgREST's order, then pgwsgi's `read`; the flags say which apply."""
     parts = [
         f"resolution={p.resolution}" if resolution and p.resolution else None,
         f"missing={p.missing}" if missing and p.missing else None,
@@ -90,6 +94,8 @@ def applied(
         f"max-affected={p.max_affected}"
         if max_affected and p.handling == "strict" and p.max_affected is not None
         else None,
+        # Taken only with replicas, and then always honoured: every transaction of such a request is the primary's.
+        f"read={p.read}" if p.read else None,
     ]
     text = ", ".join(x for x in parts if x)
     return text or None

@@ -106,7 +106,11 @@ def _parse_request(
     if len(everything) != len(pairs):
         query = dataclasses.replace(query, canonical=canonical_query(everything))
     top = top_range(request.headers.get("Range"), request.method, query.root_limit(), query.root_offset())
-    preferences = parse_prefer(request.headers.getlist("Prefer"), allow_tx=config.db_tx_end.endswith("-allow-override"))
+    preferences = parse_prefer(
+        request.headers.getlist("Prefer"),
+        allow_tx=config.db_tx_end.endswith("-allow-override"),
+        allow_read=bool(config.db_read_replicas),
+    )
     accept = parse_accept(request.headers.get("Accept"))
     # No Content-Type is JSON; one werkzeug cannot parse (`;;;=;/`) stays as written, so that a
     # body is refused with it in the message, as PostgREST's MTOther is.

@@ -4,6 +4,10 @@ Each gunicorn worker has one `CatalogHolder`. Readers call `current()` and keep
 the object they got for the whole request; a reload builds a complete new
 snapshot off to the side and replaces the reference in one assignment, so a
 request in flight never sees half a catalog.
+
+The listener connects to db-channel-uri when it is set (a direct connection,
+while db-uri may go through PgBouncer in transaction mode), catalog loads to
+db-uri.
 """
 
 from __future__ import annotations
@@ -36,9 +40,13 @@ class CatalogHolder:
         config: Config,
         connect: Callable[[], psycopg.Connection[Any]],
         reload_config: Callable[[], bool] | None = None,
+        listen_connect: Callable[[], psycopg.Connection[Any]] | None = None,
     ) -> None:
         self._config = config
+        # Catalog loads use CONNECT (db-uri); the LISTEN uses LISTEN_CONNECT (db-channel-uri), which
+        # may bypass a transaction-mode pooler that cannot keep a session's LISTEN.
         self._connect = connect
+        self._listen_connect = listen_connect or connect
         # NOTIFY pgrst, 'reload config': asks for the whole configuration to be read again.
         self._reload_config = reload_config
         self._snapshot: CatalogSnapshot | None = None
@@ -102,7 +110,7 @@ class CatalogHolder:
         channel = sql.Identifier(self._config.db_channel)
         while not self._stop.is_set():
             try:
-                with self._connect() as conn:
+                with self._listen_connect() as conn:
                     conn.autocommit = True
                     conn.execute(sql.SQL("LISTEN {}").format(channel))
                     self._listening.set()

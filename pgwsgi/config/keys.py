@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pgwsgi.config.conninfo import conninfo_problem, split_conninfos
 from pgwsgi.config.fileformat import Value, as_bool, as_int, as_text, quote
 from pgwsgi.config.model import Config, ConfigError
 
@@ -20,7 +21,8 @@ DEFAULTS = {f.name: f.default for f in dataclasses.fields(Config)}
 
 @dataclass(frozen=True)
 class Key:
-    """One configuration key. `kind` is str, int, bool, list, list0 (a list where "" means empty), enum or mode."""
+    """One configuration key. `kind` is str, int, bool, list, list0 (a list where "" means empty), enum, mode
+    or conninfos (connection strings, split on the commas that start a new one: config/conninfo.py)."""
 
     name: str
     kind: str
@@ -115,6 +117,15 @@ def _check_port(key: Key, port: int) -> str | None:
     return None if 0 <= port <= 65535 else f"Invalid value for {key.name}: {port} is not between 0 and 65535"
 
 
+def _check_conninfos(key: Key, entries: tuple[str, ...]) -> str | None:
+    for n, entry in enumerate(entries, 1):
+        problem = conninfo_problem(entry)
+        if problem is not None:
+            # Which entry, never its text: it may hold a password.
+            return f"Invalid value for {key.name}: entry {n} of {len(entries)}: {problem}"
+    return None
+
+
 _SOCKET_MODE = "Unix socket permissions, in octal (600 to 777)"
 
 # PostgREST's keys plus pgwsgi's db-use-legacy-gucs. Reloadability follows the code
@@ -139,6 +150,10 @@ KEYS: tuple[Key, ...] = (
         "pgwsgi: serve even when db-uri's role is a superuser or has BYPASSRLS (it then sees every row)",
         reloadable=False),
     Key("db-channel-enabled", "bool", "Listen on db-channel"),
+    Key("db-channel-uri", "str",
+        "pgwsgi: connection for the LISTEN on db-channel, unset: db-uri; give the database directly when db-uri "
+        "goes through a pooler in transaction mode (PgBouncer), which cannot carry a LISTEN",
+        reloadable=False, secret=True, example='"postgresql://authenticator:secret@db-host:5432/app"'),
     Key("db-config", "bool", "Read pgrst.* settings of the authenticator role from the database"),
     Key("db-extra-search-path", "list0", "Schemas appended to every request's search_path", in_db=True),
     Key("db-hoisted-tx-settings", "list", "Function settings applied to the whole transaction", in_db=True),
@@ -157,6 +172,10 @@ KEYS: tuple[Key, ...] = (
         aliases=("pre-request",), in_db=True, example='"public.check_request"'),
     Key("db-prepared-statements", "bool", "Prepare statements (turn off behind PgBouncer transaction pooling)",
         in_db=True),
+    Key("db-read-replicas", "conninfos",
+        "pgwsgi: streaming replicas (comma-separated connection URIs) that serve GET/HEAD reads and stable calls",
+        reloadable=False, secret=True, check=_check_conninfos,
+        example='"postgresql://authenticator:secret@replica1:5432/app,postgresql://authenticator:secret@replica2/app"'),
     Key("db-root-spec", "str", "Function answering GET / instead of the OpenAPI document", aliases=("root-spec",),
         in_db=True, example='"root"'),
     Key("db-schemas", "list", "Schemas exposed over HTTP; the first is the default", aliases=("db-schema",),
@@ -227,7 +246,7 @@ IGNORED_ENV = ("PGRST_CONFIG", "PGRST_INTERNAL_SCHEMA_CACHE_")
 def parse_value(key: Key, raw: Value) -> object:
     """RAW (from a file, the environment or the database) as KEY's kind; ConfigError if invalid."""
     shown = "(hidden)" if key.secret else f'"{as_text(raw)}"' if not isinstance(raw, list) else "a list"
-    if isinstance(raw, list) and key.kind not in ("list", "list0"):
+    if isinstance(raw, list) and key.kind not in ("list", "list0", "conninfos"):
         raise ConfigError(f"Invalid value for {key.name}: expected a single value, not a list", key.name)
     if key.kind == "int":
         n = as_int(raw)
@@ -239,6 +258,9 @@ def parse_value(key: Key, raw: Value) -> object:
         if b is None:
             raise ConfigError(f"Invalid value for {key.name}: {shown} is not a boolean (true or false)", key.name)
         return b
+    if key.kind == "conninfos":
+        given = raw if isinstance(raw, list) else [raw]
+        return tuple(entry for item in given for entry in split_conninfos(as_text(item)))
     if key.kind in ("list", "list0"):
         items = raw if isinstance(raw, list) else as_text(raw).split(",") if raw != "" else []
         return tuple(as_text(i).strip() for i in items)
@@ -267,6 +289,6 @@ def format_value(key: Key, value: object) -> str:
         return str(value)
     if key.kind == "mode":
         return quote(format(value, "o"))
-    if key.kind in ("list", "list0") and isinstance(value, tuple | list):
+    if key.kind in ("list", "list0", "conninfos") and isinstance(value, tuple | list):
         return quote(",".join(value))
     return quote(str(value))

@@ -182,7 +182,7 @@ def _values_of(config: Config) -> dict[str, Value]:
         v = getattr(config, key.field)
         if v is None:
             continue
-        if key.kind in ("list", "list0"):
+        if key.kind in ("list", "list0", "conninfos"):
             v = ",".join(v)
         elif key.kind == "mode":
             v = format(v, "o")

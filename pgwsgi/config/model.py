@@ -36,9 +36,13 @@ class Config:
     db_pre_config: str | None = None
     db_tx_end: str = "commit"
     db_prepared_statements: bool = True
+    # pgwsgi: streaming replicas that serve reads (db/replicas.py); empty: everything runs on db-uri.
+    db_read_replicas: tuple[str, ...] = ()
     db_use_legacy_gucs: bool = False
     db_channel: str = "pgrst"
     db_channel_enabled: bool = True
+    # pgwsgi: where the schema-reload listener connects; None: db_uri (catalog loads always use db_uri).
+    db_channel_uri: str | None = None
     # pgwsgi: a superuser or BYPASSRLS authenticator is refused unless this says otherwise.
     db_allow_privileged_authenticator: bool = False
     db_config: bool = True
@@ -141,8 +145,8 @@ def jwks_url_problem(url: str) -> str | None:
     Also the rule for the URLs a fetch leads to (an issuer's jwks_uri, a redirect): keys
     fetched over plain http from another machine could be swapped by anyone on the path.
     """
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)  # raises ValueError too, for an invalid IPv6 host ("https://[::1")
         host = parts.hostname
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
     except ValueError:

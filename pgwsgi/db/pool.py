@@ -32,12 +32,13 @@ def connect_kwargs(config: Config) -> dict[str, Any]:
 
 
 class Database:
-    """Pooled connections to the configured database."""
+    """Pooled connections to the configured database (db-uri), or to URI (a read replica: db/replicas.py)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, uri: str | None = None, name: str = "pgwsgi") -> None:
         self.config = config
+        self.uri = config.db_uri if uri is None else uri
         self.pool = ConnectionPool(
-            config.db_uri,
+            self.uri,
             min_size=1,
             max_size=max(1, config.db_pool),
             timeout=config.db_pool_acquisition_timeout,
@@ -45,7 +46,7 @@ class Database:
             max_lifetime=config.db_pool_max_lifetime,
             kwargs=connect_kwargs(config),
             connection_class=self._tracking_class(),
-            name="pgwsgi",
+            name=name,
             open=False,
         )
         self.timeouts = 0
@@ -83,8 +84,16 @@ class Database:
         self.pool.close()
 
     def connect(self) -> psycopg.Connection[Any]:
-        """A dedicated connection outside the pool (catalog loads, LISTEN)."""
+        """A dedicated connection outside the pool (catalog loads)."""
         return psycopg.connect(self.config.db_uri, **connect_kwargs(self.config))
+
+    def channel_connect(self) -> psycopg.Connection[Any]:
+        """The listener's connection: to db-channel-uri when set, else db-uri.
+
+        A LISTEN lives in a server session, which a pooler in transaction mode
+        (PgBouncer) hands to another client after every statement.
+        """
+        return psycopg.connect(self.config.db_channel_uri or self.config.db_uri, **connect_kwargs(self.config))
 
     def wire(self, conn: psycopg.Connection[Any]) -> Wire:
         """CONN's pipeline (db/wire.py), created on its first request."""
@@ -142,7 +151,7 @@ class Database:
             return False
         try:
             self._last_attempt = now
-            psycopg.connect(self.config.db_uri, connect_timeout=1, **connect_kwargs(self.config)).close()
+            psycopg.connect(self.uri, connect_timeout=1, **connect_kwargs(self.config)).close()
         except psycopg.OperationalError as exc:
             self.last_connect_error = _libpq_message(exc)
             return False

@@ -25,6 +25,7 @@ from pgwsgi.catalog.model import NO_ROLE_SETTINGS
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
 from pgwsgi.db import Database, run, scan_keys
+from pgwsgi.db.replicas import Replicas
 from pgwsgi.errors import ApiError, internal_error, privileged_authenticator, render_error
 from pgwsgi.http import cors, credentials, signals
 from pgwsgi.http.routes import route
@@ -49,7 +50,11 @@ class App:
         self.config = config
         self.auth = Authenticator(config)
         self.db = Database(config)
-        self.catalog = CatalogHolder(config, self.db.connect, signals.request_config_reload)
+        # db-read-replicas: where reads may run instead (db/replicas.py); None keeps every request on self.db.
+        self.replicas = Replicas(config, self.db) if config.db_read_replicas else None
+        self.catalog = CatalogHolder(
+            config, self.db.connect, signals.request_config_reload, listen_connect=self.db.channel_connect
+        )
         self.scan_keys = functools.partial(scan_keys, self.db)
         self.shapes = Shapes(config, self.scan_keys)
         self.gunicorn_names_server = _name_gunicorn_server()
@@ -63,6 +68,8 @@ class App:
     def start(self) -> None:
         """Open the pool, load the catalog, fetch a JWKS URL's keys and listen for reloads (after the fork)."""
         self.db.open()
+        if self.replicas is not None:
+            self.replicas.open()
         # Listen first, then load: a change made between the two is then not missed.
         self.catalog.start_listener()
         snapshot = self.catalog.reload()
@@ -93,6 +100,8 @@ class App:
         if self.metrics is not None:
             self.metrics.stop()
         self.catalog.stop()
+        if self.replicas is not None:
+            self.replicas.close()
         self.db.close()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -123,6 +132,10 @@ class App:
     def pool_stats(self) -> dict[str, int]:
         """The pool's figures for /metrics."""
         return self.db.stats()
+
+    def replica_stats(self) -> dict[str, dict[str, int]]:
+        """Each read replica's figures for /metrics (db/replicas.py); empty without db-read-replicas."""
+        return {} if self.replicas is None else self.replicas.stats()
 
     def jwt_stats(self) -> dict[str, int]:
         """The JWT cache's figures for /metrics."""
@@ -187,7 +200,11 @@ class App:
         if plan.tx is not None:
             # OPTIONS has no transaction: PostgREST's Server-Timing then lists jwt, parse and response.
             timer.lap("plan")
-        result = run(self.db, plan, statements, identity, role.isolation)
+        if self.replicas is None:
+            result = run(self.db, plan, statements, identity, role.isolation)
+        else:
+            # A read may run on a replica, and again on the primary if the replica fails it (db/replicas.py).
+            result = self.replicas.run(plan, req, statements, identity, role.isolation)
         if plan.sign_token:
             result = result.with_body(self.auth.sign_claims(result.row.get("body")))
         if plan.tx is not None:

@@ -97,7 +97,7 @@ def test_media_type_defaults_to_no_parameters_and_quality_one():
 
 def test_preferences_default_to_nothing():
     p = Preferences()
-    assert dataclasses.astuple(p) == (None, None, None, None, None, None, None, None, ())
+    assert dataclasses.astuple(p) == (None, None, None, None, None, None, None, None, None, ())
 
 
 def test_defaults_of_fields_filters_select_items_and_order_terms():

@@ -131,3 +131,20 @@ def test_applied_is_none_when_nothing_applies():
 
 def test_applied_return_when_flagged():
     assert applied(Preferences(return_="minimal"), return_=True) == "return=minimal"
+
+
+# -- read=primary (pgwsgi's, for db-read-replicas) ---------------------------------------------------
+
+
+def test_read_primary_is_taken_only_when_replicas_are_configured_and_never_invalid():
+    assert parse_prefer(["handling=strict, read=primary"], allow_read=True) == Preferences(
+        handling="strict", read="primary"
+    )
+    assert parse_prefer(["handling=strict, read=primary"]) == Preferences(handling="strict")
+    assert parse_prefer(["read=replica"], allow_read=True) == Preferences(invalid=("read=replica",))
+
+
+def test_applied_echoes_read_primary_last():
+    p = Preferences(return_="representation", handling="strict", read="primary")
+    assert applied(p, return_=True) == "return=representation, handling=strict, read=primary"
+    assert applied(Preferences(read="primary")) == "read=primary"
