@@ -36,6 +36,9 @@ _PLACEHOLDER = re.compile(rb"%(%|s)")
 
 # Named statements kept per connection; the least recently used is deallocated beyond this.
 PREPARED_MAX = 256
+# libpq 17 sends the protocol's Close for an evicted statement, which PgBouncer >= 1.21 follows
+# (max_prepared_statements); an SQL DEALLOCATE it does not, so the statement would stay behind it.
+CLOSE_MESSAGE = pq.version() >= 170000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,10 @@ class Wire:
             syncs = 1
             if self._evicted:
                 for name in self._evicted:
-                    pgconn.send_query_params(b"DEALLOCATE " + name, None)
+                    if CLOSE_MESSAGE:
+                        pgconn.send_close_prepared(name)
+                    else:
+                        pgconn.send_query_params(b"DEALLOCATE " + name, None)
                     expect.append((_IGNORE, None, b""))
                 self._evicted.clear()
                 # Their own Sync: in the statements' implicit transaction they would

@@ -295,10 +295,17 @@ def test_a_parameter_the_server_refuses_leaves_the_statement_usable(conn: psycop
 # Eviction ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "close_message",
+    # The protocol's Close (libpq 17+, what PgBouncer >= 1.21 follows) and the SQL DEALLOCATE before it.
+    [pytest.param(True, marks=pytest.mark.skipif(not wire.CLOSE_MESSAGE, reason="libpq < 17")), False],
+    ids=["close-message", "deallocate"],
+)
 def test_eviction_keeps_at_most_prepared_max_and_evicted_statements_come_back(
-    conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch, close_message: bool
 ) -> None:
     monkeypatch.setattr(wire, "PREPARED_MAX", 3)
+    monkeypatch.setattr(wire, "CLOSE_MESSAGE", close_message)
     w = Wire(conn, prepare=True)
     statements = [Step(b"SELECT %d AS n" % i) for i in range(5)]
     for i, step in enumerate(statements):
