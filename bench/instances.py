@@ -38,27 +38,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import cpu, database, httpload
 from bench.measurement import Measurement
 from bench.scenarios import CONF, RESULTS, ROOT, SCENARIOS, Scenario, app_env
+from devtools import nginx
 from pgwsgi.auth import mint_token
 from pgwsgi.config import load_config
 
 DBNAME = "pgwsgi_bench_instances"
-SITE = ROOT / "deploy" / "nginx" / "pgwsgi.conf"
 
 
 @dataclass(frozen=True)
@@ -121,74 +118,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def nginx_binary() -> str:
-    """nginx's path, or exit saying how to install it."""
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found is None:
-        raise SystemExit("bench.instances needs nginx (Debian: apt install nginx, which `make test` does as root).")
-    return found
-
-
-def site(upstreams: Sequence[int], port: int, logs: Path) -> str:
-    """The shipped site in front of UPSTREAMS (ports on 127.0.0.1), listening on PORT, without its rate limit."""
-    text = SITE.read_text()
-    servers = "\n    ".join(f"server 127.0.0.1:{p};" for p in upstreams)
-    text = text.replace("server 127.0.0.1:3000;", servers)
-    text = text.replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
-    text = text.replace("listen [::]:80 default_server;", "")
-    text = text.replace("/var/log/nginx/", f"{logs}/")
-    # One load generator is one client address: the per-address limit would answer it 429.
-    return "\n".join(line for line in text.splitlines() if not line.strip().startswith("limit_req "))
-
-
-@contextmanager
-def nginx(binary: str, upstreams: Sequence[int], tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """nginx (worker_processes auto, as Debian ships it) with the shipped site; (its port, its master)."""
-    port = httpload.free_port()
-    root = tmp / f"nginx-{port}"
-    for folder in ("logs", "body", "proxy", "fcgi", "uwsgi", "scgi"):
-        (root / folder).mkdir(parents=True, mode=0o777)
-        (root / folder).chmod(0o777)  # nginx's workers run as www-data when it starts as root
-    (root / "site.conf").write_text(site(upstreams, port, root / "logs"))
-    (root / "nginx.conf").write_text(
-        f"""worker_processes auto;
-pid {root}/nginx.pid;
-error_log {root}/logs/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  include /etc/nginx/mime.types;
-  client_body_temp_path {root}/body; proxy_temp_path {root}/proxy;
-  fastcgi_temp_path {root}/fcgi; uwsgi_temp_path {root}/uwsgi; scgi_temp_path {root}/scgi;
-  include {root}/site.conf;
-}}
-"""
-    )
-    proc = subprocess.Popen(
-        [binary, "-c", str(root / "nginx.conf"), "-p", str(root), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_port(proc, port)
-        yield port, proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _wait_port(proc: subprocess.Popen[bytes], port: int, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"nginx exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nginx did not listen on port {port}")
-
-
 @dataclass
 class Running:
     """A set-up up and running: the URLs wrk loads and the processes whose CPU is counted."""
@@ -199,7 +128,7 @@ class Running:
     nginx_pid: int | None
 
 
-def start(stack: ExitStack, setup: Setup, env: dict[str, str], path: str, nginx_bin: str, tmp: Path) -> Running:
+def start(stack: ExitStack, setup: Setup, env: dict[str, str], path: str, tmp: Path) -> Running:
     """Start SETUP's instances (and its nginx) inside STACK, which stops them."""
     ports, pids = [], []
     for workers in setup.instances:
@@ -209,8 +138,12 @@ def start(stack: ExitStack, setup: Setup, env: dict[str, str], path: str, nginx_
         ports.append(port)
         pids.append(proc.pid)
     if setup.via_nginx:
-        port, proc = stack.enter_context(nginx(nginx_bin, ports, tmp))
-        return Running(setup, [f"http://127.0.0.1:{port}{path}"], pids, proc.pid)
+        # worker_processes auto, as Debian ships it; no rate limit: wrk is one client address.
+        folder = tmp / f"nginx-{len(pids)}-{ports[0]}"
+        base, proc = stack.enter_context(
+            nginx.running(folder, [f"127.0.0.1:{p}" for p in ports], workers="auto", rate_limit=False)
+        )
+        return Running(setup, [f"{base}{path}"], pids, proc.pid)
     return Running(setup, [f"http://127.0.0.1:{p}{path}" for p in ports], pids, None)
 
 
@@ -339,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parse_args(argv)
     args.wrk = httpload.ensure_wrk()
-    nginx_bin = nginx_binary()
+    if nginx.BINARY is None:
+        raise SystemExit("bench.instances needs nginx (Debian: apt install nginx, which `make test` does as root).")
     scenario: Scenario = next(s for s in SCENARIOS if s.name == args.scenario)
     started = time.time()
     background = background_busy()
@@ -359,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp = Path(tmp_name)
         try:
             # All up at once (idle sync workers cost next to nothing), so every round measures the same processes.
-            running = [start(stack, s, env, path, nginx_bin, tmp) for s in plan]
+            running = [start(stack, s, env, path, tmp) for s in plan]
             for run in running:
                 for url in run.urls:
                     httpload.verify(url, authorization, scenario.rows)

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devtools import devdb
+from devtools.ports import wait_listening
 
 
 def binary() -> Path | None:
@@ -148,24 +148,12 @@ def start(
     try:
         # -d: pgbouncer daemonizes once its socket listens, so the command returns when it is up.
         devdb._cmd(user, [str(exe), "-d", str(folder / "pgbouncer.ini")], capture_output=True)
-        _wait_listening(port, 10)
-    except (subprocess.CalledProcessError, TimeoutError) as exc:
+        wait_listening(port, seconds=10)
+    except (subprocess.CalledProcessError, RuntimeError) as exc:
         output = getattr(exc, "stderr", "") or ""
         bouncer.stop(remove=False)
         raise RuntimeError(f"pgbouncer did not start: {output}{bouncer.log_text()}") from None
     return bouncer
-
-
-def _wait_listening(port: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on 127.0.0.1:{port}") from None
-            time.sleep(0.05)
 
 
 def _pid(folder: Path) -> int | None:

@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devtools.ports import free_port, wait_listening
 from tests.conftest import AUTHENTICATOR, ROOT, SECRET, Server
 
 HttpResult = tuple[int, dict[str, str], bytes]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_listening(port: int, proc: subprocess.Popen[bytes], seconds: float, why: Callable[[], str]) -> None:
-    """Wait until PROC listens on PORT; RuntimeError with WHY() if it exits or SECONDS pass first."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(why()) from None
-            time.sleep(0.1)
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> HttpResult:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -38,17 +37,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools import nginx
 from tests.conftest import AUTHENTICATOR, ROOT, Server, own_database
-from tests.e2e.conftest import HttpResult, fetch, free_port, send, server_env, wait_listening
+from tests.e2e.conftest import HttpResult, fetch, free_port, send, server_env
 
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
-SITE = ROOT / "deploy" / "nginx" / "pgwsgi.conf"
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="needs Linux's /proc to find gunicorn's workers and their output"
 )
 needs_nginx = pytest.mark.skipif(
-    NGINX is None, reason="nginx is not installed (Debian: apt install nginx, which `make test` does as root)"
+    nginx.BINARY is None, reason="nginx is not installed (Debian: apt install nginx, which `make test` does as root)"
 )
 
 # gunicorn's %(p)s is "<pid>"; the rest says which request it was.
@@ -315,43 +313,10 @@ def proxy(gunicorn, pg_server: Server, instances_db: str, tmp_path: Path) -> Ite
     b = start_instance(gunicorn, tmp_path, pg_server, instances_db, "pgwsgi-b", workers=1, admin=False)
     for inst in (a, b):
         assert eventually(lambda inst=inst: fetch(f"{inst.base}/items?id=eq.1")[0] == 200)
-    port = free_port()
-    for folder in ("logs", "body", "proxy", "fcgi", "uwsgi", "scgi"):
-        (tmp_path / folder).mkdir(mode=0o777)
-        (tmp_path / folder).chmod(0o777)
-    site = SITE.read_text()
-    assert SECOND_SERVER in site
-    site = site.replace("server 127.0.0.1:3000;", f"server {a.base.removeprefix('http://')};")
-    site = site.replace(SECOND_SERVER, f"server {b.base.removeprefix('http://')} max_fails=1 fail_timeout=10s;")
-    site = site.replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
-    site = site.replace("listen [::]:80 default_server;", "")
-    site = site.replace("/var/log/nginx/", f"{tmp_path}/logs/")
-    (tmp_path / "site.conf").write_text(site)
-    # One nginx worker process: one round-robin counter, so requests alternate exactly.
-    (tmp_path / "nginx.conf").write_text(
-        f"""worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/logs/error.log;
-events {{ worker_connections 512; }}
-http {{
-  include /etc/nginx/mime.types;
-  client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
-  fastcgi_temp_path {tmp_path}/fcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
-  include {tmp_path}/site.conf;
-}}
-"""
-    )
-    assert NGINX is not None
-    proc = subprocess.Popen(
-        [NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-g", "daemon off;"],
-        stderr=subprocess.PIPE,
-    )
-    wait_listening(port, proc, 10, lambda: proc.stderr.read().decode() if proc.stderr else "nginx did not start")
-    try:
-        yield Proxy(f"http://127.0.0.1:{port}", tmp_path / "logs" / "pgwsgi.error.log", a, b)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    assert SECOND_SERVER in nginx.SITE.read_text()  # the form docs/scaling.md tells operators to uncomment
+    upstreams = [a.base.removeprefix("http://"), f"{b.base.removeprefix('http://')} max_fails=1 fail_timeout=10s"]
+    with nginx.running(tmp_path, upstreams) as (base, _):
+        yield Proxy(base, tmp_path / "logs" / "pgwsgi.error.log", a, b)
 
 
 def kill_instance(inst: Instance) -> None:

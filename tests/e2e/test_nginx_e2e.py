@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from devtools import nginx
 from tests.conftest import ROOT, Server
-from tests.e2e.conftest import fetch, free_port, send, server_env, wait_listening
+from tests.e2e.conftest import fetch, send, server_env
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-SITE = ROOT / "deploy" / "nginx" / "pgwsgi.conf"
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 pytestmark = pytest.mark.skipif(
-    NGINX is None, reason="nginx is not installed (Debian: apt install nginx, which `make test` does as root)"
+    nginx.BINARY is None, reason="nginx is not installed (Debian: apt install nginx, which `make test` does as root)"
 )
 
 
@@ -34,40 +31,8 @@ def stack(gunicorn, pg_server: Server, test_db: str, tmp_path: Path) -> Iterator
     """(nginx's base URL, gunicorn's) for the shipped site in front of gunicorn."""
     env = server_env(pg_server, test_db, PGRST_DB_TX_END="commit-allow-override", PGWSGI_ACCESS_LOG="")
     upstream = gunicorn(env, workers=2, conf=CONF)
-    port = free_port()
-    for folder in ("logs", "body", "proxy", "fcgi", "uwsgi", "scgi"):
-        (tmp_path / folder).mkdir(mode=0o777)
-        (tmp_path / folder).chmod(0o777)
-    site = SITE.read_text()
-    site = site.replace("server 127.0.0.1:3000;", f"server {upstream.removeprefix('http://')};")
-    site = site.replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
-    site = site.replace("listen [::]:80 default_server;", "")
-    site = site.replace("/var/log/nginx/", f"{tmp_path}/logs/")
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"""worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/logs/error.log;
-events {{ worker_connections 512; }}
-http {{
-  include /etc/nginx/mime.types;
-  client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
-  fastcgi_temp_path {tmp_path}/fcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
-  include {tmp_path}/site.conf;
-}}
-"""
-    )
-    assert NGINX is not None
-    proc = subprocess.Popen(
-        [NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-g", "daemon off;"],
-        stderr=subprocess.PIPE,
-    )
-    wait_listening(port, proc, 10, lambda: proc.stderr.read().decode() if proc.stderr else "nginx did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", upstream
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with nginx.running(tmp_path, [upstream.removeprefix("http://")]) as (base, _):
+        yield base, upstream
 
 
 def test_reads_writes_and_errors_pass_through(stack: tuple[str, str]) -> None:
