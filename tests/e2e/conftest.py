@@ -6,9 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,16 @@ from devtools.ports import free_port, wait_listening
 from tests.conftest import AUTHENTICATOR, ROOT, SECRET, Server
 
 HttpResult = tuple[int, dict[str, str], bytes]
+
+
+def eventually(check: Callable[[], bool], seconds: float = 15.0) -> bool:
+    """Whether CHECK holds within SECONDS (reloads, restarts and fail-overs are asynchronous)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> HttpResult:

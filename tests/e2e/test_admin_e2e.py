@@ -9,8 +9,7 @@ import subprocess
 import sys
 
 from tests.conftest import ROOT, SECRET, Server
-from tests.e2e.conftest import fetch, free_port, server_env
-from tests.e2e.test_reload_signals_e2e import eventually
+from tests.e2e.conftest import eventually, fetch, free_port, server_env
 
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
 

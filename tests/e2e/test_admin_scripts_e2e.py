@@ -6,9 +6,8 @@ import os
 import subprocess
 
 from tests.conftest import ROOT, Server
-from tests.e2e.conftest import fetch, free_port, server_env
+from tests.e2e.conftest import eventually, fetch, free_port, server_env
 from tests.e2e.test_admin_e2e import _status
-from tests.e2e.test_reload_signals_e2e import eventually
 
 ADMIN = ROOT / "deploy" / "admin"
 CONF = ROOT / "deploy" / "gunicorn.conf.py"

@@ -39,7 +39,7 @@ import pytest
 
 from devtools import nginx
 from tests.conftest import AUTHENTICATOR, ROOT, Server, own_database
-from tests.e2e.conftest import HttpResult, fetch, free_port, send, server_env
+from tests.e2e.conftest import HttpResult, eventually, fetch, free_port, send, server_env
 
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
 pytestmark = pytest.mark.skipif(
@@ -131,16 +131,6 @@ def worker_pids(master: int) -> set[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == master:
             found.add(int(entry.name))
     return found
-
-
-def eventually(check: Callable[[], bool], seconds: float = 15.0) -> bool:
-    """Whether CHECK holds within SECONDS."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def start_instance(

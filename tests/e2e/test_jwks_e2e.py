@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Server
-from tests.e2e.conftest import HttpResult, fetch, server_env
-from tests.e2e.test_reload_signals_e2e import eventually
+from tests.e2e.conftest import HttpResult, eventually, fetch, server_env
 from tests.unit.test_jwks import JwksServer, RawServer, _request_line, rsa_key
 
 WHOAMI = "/whoami?select=role"

@@ -7,24 +7,13 @@ import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable
 
 import psycopg
 
 from tests.conftest import AUTHENTICATOR, ROOT, Server
-from tests.e2e.conftest import fetch, server_env
+from tests.e2e.conftest import eventually, fetch, server_env
 
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
-    """Whether CHECK holds within SECONDS (reloads are asynchronous)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_sigusr1_reloads_the_schema_cache_of_every_worker(gunicorn, pg_server: Server, test_db: str) -> None:  # noqa: ANN001

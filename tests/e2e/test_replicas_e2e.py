@@ -25,8 +25,7 @@ import pytest
 
 from pgwsgi.db.replicas import BACKOFF_SECONDS
 from tests.conftest import AUTHENTICATOR, FIXTURES, ROOT, SECRET, Server, load_sql
-from tests.e2e.conftest import HttpResult, fetch, free_port, send
-from tests.e2e.test_reload_signals_e2e import eventually
+from tests.e2e.conftest import HttpResult, eventually, fetch, free_port, send
 
 PRIMARY_ROOT = ROOT / ".devdb-primary"
 REPLICA_ROOT = ROOT / ".devdb-replica"
