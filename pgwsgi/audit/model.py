@@ -72,6 +72,7 @@ RULES: dict[str, Rule] = {
         Rule("extension_in_public", "warn", "an extension is installed in schema public"),
         Rule("jwt_secret_weak", "error", "the JWT secret is short or guessable"),
         Rule("db_schemas_internal", "error", "db-schemas exposes an internal schema"),
+        Rule("db_anon_role_missing", "warn", "db-anon-role names no role of the database"),
     )
 }
 

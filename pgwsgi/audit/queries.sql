@@ -19,7 +19,10 @@ with recursive reach(oid) as (
   where coalesce((pg_catalog.to_jsonb(m) ->> 'set_option')::bool, true)
 )
 select r.rolname as role, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
-       r.rolname = %(anon)s as anonymous
+       r.rolname = %(anon)s as anonymous,
+       -- A superuser may become any role without a grant.
+       r.oid in (select oid from reach)
+         or (select rolsuper from pg_catalog.pg_roles where rolname = %(authenticator)s) as reachable
 from pg_catalog.pg_roles r
 where r.oid in (select oid from reach) or r.rolname = %(anon)s
 order by 1;

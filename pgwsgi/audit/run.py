@@ -10,7 +10,7 @@ import psycopg
 from pgwsgi.audit.checks import CHECKS
 from pgwsgi.audit.facts import read_facts
 from pgwsgi.audit.model import Facts, Finding, sort_findings
-from pgwsgi.audit.settings import db_schemas_internal, jwt_secret_weak
+from pgwsgi.audit.settings import db_anon_role_missing, db_schemas_internal, jwt_secret_weak
 from pgwsgi.config import Config
 from pgwsgi.db.pool import connect_kwargs
 
@@ -74,4 +74,5 @@ def check(config: Config, facts: Facts) -> list[Finding]:
     findings = [f for rule in CHECKS for f in rule(facts)]
     findings += jwt_secret_weak(config)
     findings += db_schemas_internal(config, facts)
+    findings += db_anon_role_missing(config, facts)
     return sort_findings(findings)

@@ -109,3 +109,20 @@ def db_schemas_internal(config: Config, facts: Facts) -> Iterator[Finding]:
             f"db-schemas exposes {schema}, {why}.",
             "Expose only schemas made for the API, owned by a NOLOGIN role the authenticator is not a member of.",
         )
+
+
+def db_anon_role_missing(config: Config, facts: Facts) -> Iterator[Finding]:
+    """db-anon-role names a role the database does not have: every request without a token fails."""
+    anon = config.db_anon_role
+    if anon is None:
+        return
+    found = next((r for r in facts.roles if r["role"] == anon), None)
+    if found is None or not found["reachable"]:
+        why = "not a role of this database" if found is None else "a role the authenticator was not granted"
+        yield finding(
+            "db_anon_role_missing",
+            "db-anon-role",
+            f"db-anon-role is {anon}, {why}: every request without a token fails (PostgreSQL refuses SET ROLE to it).",
+            f"CREATE ROLE {facts.quote(config.db_anon_role)} NOLOGIN; GRANT {facts.quote(config.db_anon_role)} TO "
+            f"{facts.quote(facts.authenticator['role'])}; or unset db-anon-role to refuse anonymous requests (401).",
+        )

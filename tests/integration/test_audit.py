@@ -549,6 +549,17 @@ def test_db_schemas_internal_system_schema(pg_server: Server, hardened_db: str) 
     assert _found(audit(_config(pg_server, hardened_db, ("api",))), "db_schemas_internal") == []
 
 
+def test_db_anon_role_missing(pg_server: Server, hardened_db: str) -> None:
+    report = audit(_config(pg_server, hardened_db, ("api",), db_anon_role="pgwsgi_audit_nobody"))
+    [f] = _found(report, "db_anon_role_missing")
+    assert (f.level, f.object) == ("warn", "db-anon-role")
+    assert _found(audit(_config(pg_server, hardened_db, ("api",))), "db_anon_role_missing") == []
+    assert _found(audit(_config(pg_server, hardened_db, ("api",), db_anon_role=None)), "db_anon_role_missing") == []
+    # A role that exists but was never granted to the authenticator fails the same way.
+    [f] = _found(audit(_config(pg_server, hardened_db, ("api",), db_anon_role=OWNER)), "db_anon_role_missing")
+    assert "not granted" in f.message
+
+
 def test_admin_dsn_reads_the_same_facts(pg_server: Server, cases_db: str) -> None:
     config = _config(pg_server, cases_db, ("f0",))
     assert audit(config, admin_dsn=pg_server.dsn(cases_db)).findings == audit(config).findings

@@ -24,7 +24,7 @@ def test_every_id_is_documented_with_its_level() -> None:
 
 def test_every_database_rule_has_a_check() -> None:
     names = {check.__name__ for check in CHECKS}
-    assert names | {"jwt_secret_weak", "db_schemas_internal"} == set(RULES)
+    assert names | {"jwt_secret_weak", "db_schemas_internal", "db_anon_role_missing"} == set(RULES)
 
 
 @pytest.mark.parametrize(
