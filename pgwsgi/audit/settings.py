@@ -123,6 +123,6 @@ def db_anon_role_missing(config: Config, facts: Facts) -> Iterator[Finding]:
             "db_anon_role_missing",
             "db-anon-role",
             f"db-anon-role is {anon}, {why}: every request without a token fails (PostgreSQL refuses SET ROLE to it).",
-            f"CREATE ROLE {facts.quote(config.db_anon_role)} NOLOGIN; GRANT {facts.quote(config.db_anon_role)} TO "
+            f"CREATE ROLE {facts.quote(anon)} NOLOGIN; GRANT {facts.quote(anon)} TO "
             f"{facts.quote(facts.authenticator['role'])}; or unset db-anon-role to refuse anonymous requests (401).",
         )
