@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from pgwsgi.audit.model import Facts, Finding, finding
-from pgwsgi.config import Config
+from pgwsgi.config import Config, is_jwks_url
 
 MIN_SECRET_BYTES = 32
 # A secret's length times the Shannon entropy of its characters, in bits: a rough
@@ -74,7 +74,7 @@ def _oct_keys(text: str) -> list[bytes] | None:
 def jwt_secret_weak(config: Config) -> Iterator[Finding]:
     """An HMAC secret (raw, or the `oct` keys of a JWK/JWKS) that is short or guessable."""
     text, raw = config.jwt_secret, config.jwt_secret_bytes
-    if not text or raw is None or text.startswith(("https://", "http://")):
+    if not text or raw is None or is_jwks_url(text):
         return
     keys = _oct_keys(raw.decode("utf-8", "replace"))
     candidates = [("jwt-secret", raw)] if keys is None else [(f"the oct key #{i + 1}", k) for i, k in enumerate(keys)]

@@ -84,8 +84,8 @@ class Database:
         self.pool.close()
 
     def connect(self) -> psycopg.Connection[Any]:
-        """A dedicated connection outside the pool (catalog loads)."""
-        return psycopg.connect(self.config.db_uri, **connect_kwargs(self.config))
+        """A dedicated connection outside the pool (catalog loads), to the pool's server."""
+        return psycopg.connect(self.uri, **connect_kwargs(self.config))
 
     def channel_connect(self) -> psycopg.Connection[Any]:
         """The listener's connection: to db-channel-uri when set, else db-uri.

@@ -19,12 +19,12 @@ from werkzeug.wrappers import Request, Response
 
 from pgwsgi.admin import metrics
 from pgwsgi.admin.metrics import WorkerMetrics
-from pgwsgi.api import parse
-from pgwsgi.auth import Authenticator
+from pgwsgi.api import ApiRequest, parse
+from pgwsgi.auth import Authenticator, Identity
 from pgwsgi.catalog.model import NO_ROLE_SETTINGS
 from pgwsgi.catalog.reload import CatalogHolder
 from pgwsgi.config import Config
-from pgwsgi.db import Database, run, scan_keys
+from pgwsgi.db import Database, TxResult, run, scan_keys
 from pgwsgi.db.replicas import Replicas
 from pgwsgi.errors import ApiError, internal_error, privileged_authenticator, render_error
 from pgwsgi.http import cors, credentials, signals
@@ -32,9 +32,10 @@ from pgwsgi.http.routes import route
 from pgwsgi.http.shapes import Shapes
 from pgwsgi.http.timing import NO_TIMING, StageTimer, Timer
 from pgwsgi.plan import build
+from pgwsgi.plan.model import Plan
 from pgwsgi.response import VARY, render
 from pgwsgi.response.headers import ApiResponse
-from pgwsgi.sql import compose
+from pgwsgi.sql import Statements, compose
 from pgwsgi.version import POSTGREST_VERSION
 
 log = logging.getLogger("pgwsgi")
@@ -52,6 +53,10 @@ class App:
         self.db = Database(config)
         # db-read-replicas: where reads may run instead (db/replicas.py); None keeps every request on self.db.
         self.replicas = Replicas(config, self.db) if config.db_read_replicas else None
+        # Both decided here, once: the header alone or the jwt-cookie-name cookie too (http/credentials.py);
+        # the primary for every transaction, or a replica for a read, retried on the primary if it fails.
+        self.credential = credentials.reader(config.jwt_cookie_name)
+        self.execute = self._on_primary if self.replicas is None else self.replicas.run
         self.catalog = CatalogHolder(
             config, self.db.connect, signals.request_config_reload, listen_connect=self.db.channel_connect
         )
@@ -169,12 +174,7 @@ class App:
         The order of checks is PostgREST's: auth, schema cache, path, method, query, body.
         """
         timer: Timer = StageTimer() if self.config.server_timing_enabled else NO_TIMING
-        cookie = self.config.jwt_cookie_name
-        # Unset, as by default, only the header counts, as in PostgREST, and no cookie is parsed.
-        authorization = (
-            request.headers.get("Authorization") if cookie is None else credentials.authorization(request, cookie)
-        )
-        identity = self.auth.authenticate(authorization)
+        identity = self.auth.authenticate(self.credential(request))
         request.environ["pgwsgi.role"] = identity.role  # for the access log (deploy/gunicorn.conf.py)
         timer.lap("jwt")
         snapshot = self.catalog.current()
@@ -200,11 +200,7 @@ class App:
         if plan.tx is not None:
             # OPTIONS has no transaction: PostgREST's Server-Timing then lists jwt, parse and response.
             timer.lap("plan")
-        if self.replicas is None:
-            result = run(self.db, plan, statements, identity, role.isolation)
-        else:
-            # A read may run on a replica, and again on the primary if the replica fails it (db/replicas.py).
-            result = self.replicas.run(plan, req, statements, identity, role.isolation)
+        result = self.execute(plan, req, statements, identity, role.isolation)
         if plan.sign_token:
             result = result.with_body(self.auth.sign_claims(result.row.get("body")))
         if plan.tx is not None:
@@ -212,6 +208,12 @@ class App:
         response = render(req, plan, result, self.config.client_error_verbosity)
         timer.lap("response")
         return _succeeded(response, timer, self.vary)
+
+    def _on_primary(
+        self, plan: Plan, req: ApiRequest, statements: Statements | None, identity: Identity, isolation: str | None
+    ) -> TxResult:
+        """The transaction on db-uri's pool: every one, without db-read-replicas."""
+        return run(self.db, plan, statements, identity, isolation)
 
 
 class PrivilegedAuthenticatorError(RuntimeError):

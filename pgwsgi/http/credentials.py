@@ -14,6 +14,9 @@ PostgREST passes every cookie; never log its value from here.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from werkzeug.wrappers import Request
 
 from pgwsgi.errors import cookie_write_refused
@@ -21,6 +24,21 @@ from pgwsgi.errors import cookie_write_refused
 # The methods that never write: PostgREST runs GET and HEAD (functions included) in a
 # read-only transaction, and OPTIONS runs none at all.
 READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+def reader(cookie: str | None) -> Callable[[Request], str | None]:
+    """How App.handle reads a request's credential, decided once per configuration.
+
+    Without jwt-cookie-name (PostgREST's only way) the Authorization header alone, and no
+    cookie is ever parsed; with it, `authorization` below.
+    """
+    if cookie is None:
+        return _header
+    return functools.partial(authorization, cookie=cookie)
+
+
+def _header(request: Request) -> str | None:
+    return request.headers.get("Authorization")
 
 
 def authorization(request: Request, cookie: str) -> str | None:
