@@ -9,8 +9,11 @@ checked by one short connection, at most once a second, whatever the scrape rate
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -19,7 +22,14 @@ from typing import Any
 
 import psycopg
 
-from pgwsgi.config import Config, listen_host
+# Everything this module needs is imported here, in the master's main thread, before gunicorn
+# forks a worker: a worker forked while the admin thread held an import lock (say, of
+# prometheus_client, imported lazily by a /ready) inherited it held, and hung importing the
+# same module. This module is imported only once PROMETHEUS_MULTIPROC_DIR is set (admin/hooks.py).
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+from pgwsgi.catalog.load import load_snapshot
+from pgwsgi.config import Config, dump_config, listen_host
 from pgwsgi.config.logsetup import announce
 
 log = logging.getLogger("pgwsgi.admin")
@@ -47,17 +57,11 @@ class Admin:
 
     def metrics(self) -> bytes:
         """Every worker's figures added up, in Prometheus's text format."""
-        from prometheus_client import generate_latest
-
         return generate_latest(_workers_figures())
 
     def config_text(self) -> bytes:
         """The configuration in PostgREST's file format, with jwt-secret and the passwords of db-uri and
         db-channel-uri hidden."""
-        import dataclasses
-        import re
-
-        from pgwsgi.config import dump_config
 
         def hide_password(uri: str) -> str:
             return re.sub(r"(password=)\S+", r"\1(hidden)", re.sub(r"(://[^:/@]*:)[^@]*@", r"\1(hidden)@", uri))
@@ -79,10 +83,6 @@ class Admin:
         from the same queries: relations with their columns and keys, functions,
         relationships and media type handlers.
         """
-        import json
-
-        from pgwsgi.catalog.load import load_snapshot
-
         try:
             with psycopg.connect(self.config.db_uri, connect_timeout=2) as conn:
                 snapshot = load_snapshot(conn, self.config.db_schemas, self.config.db_extra_search_path)
@@ -162,8 +162,6 @@ class Admin:
 
 def _workers_figures() -> Any:
     """A registry of every live worker's figures, read from the multiprocess folder."""
-    from prometheus_client import CollectorRegistry, multiprocess
-
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return registry
